@@ -1,0 +1,35 @@
+# Set-up is part of every target: a fresh machine needs only Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+
+.PHONY: run test bench venv fonts lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,scale]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Noto CJK renders the synthetic Chinese receipts the tests read; install it when we can.
+fonts:
+	@test -f $(CJK_FONT) || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null) ; } || \
+	  echo "fonts-noto-cjk not installed: tests that render Chinese receipts will skip"
+
+run: venv
+	$(BIN)/python app.py seed-demo
+	$(BIN)/python app.py serve
+
+test: venv fonts
+	$(BIN)/python -m pytest
+
+bench: venv fonts
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

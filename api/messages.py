@@ -1,0 +1,51 @@
+"""zh-CN texts shoppers and staff read for status and reason codes."""
+
+STATUS_TEXT = {
+    "received": "已收到，排队识别中",
+    "processing": "识别中",
+    "approved": "积分成功",
+    "needs_review": "人工审核中",
+    "duplicate": "重复小票，未积分",
+    "rejected": "未通过审核",
+    "reversed": "积分已冲红",
+}
+
+REASON_TEXT = {
+    "merchant_unknown": "未能识别为本商场商户",
+    "merchant_low_confidence": "商户识别不确定",
+    "merchant_inactive": "该商户暂不参与积分",
+    "date_missing": "未识别到消费时间",
+    "date_low_confidence": "消费时间识别不确定",
+    "total_missing": "未识别到实付金额",
+    "total_low_confidence": "金额识别不确定",
+    "amount_not_positive": "金额无效",
+    "date_in_future": "消费时间晚于当前时间",
+    "outside_validity_window": "已超过小票积分有效期",
+    "possible_duplicate": "疑似重复小票",
+    "similar_image": "与已上传小票图片高度相似",
+    "duplicate_exact": "该图片已上传过",
+    "duplicate_receipt_no": "该小票已积分（小票号相同）",
+    "duplicate_claimed": "该小票已积分",
+    "processing_failed": "系统识别失败，转人工处理",
+    # rejection reasons chosen by the service desk
+    "duplicate": "重复小票",
+    "unreadable": "小票无法辨认",
+    "not_mall_store": "非本商场商户小票",
+    "excluded_payment": "该支付方式不参与积分",
+    "suspected_fraud": "疑似异常小票",
+    "other": "其他原因",
+}
+
+DESK_REJECT_REASONS = (
+    "duplicate",
+    "unreadable",
+    "not_mall_store",
+    "outside_validity_window",
+    "excluded_payment",
+    "suspected_fraud",
+    "other",
+)
+
+
+def reason_text(code: str) -> str:
+    return REASON_TEXT.get(code, REASON_TEXT.get(code.split(":")[0], code))

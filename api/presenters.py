@@ -1,0 +1,48 @@
+"""Turning receipt records into response schemas."""
+
+from sqlalchemy.orm import Session
+
+from api.messages import STATUS_TEXT, reason_text
+from api.schemas import Reason, ReceiptRead, ReviewItem
+from merchants import service as merchant_service
+from points.models import Member
+from receipts.models import Receipt
+
+
+def _base_fields(db_session: Session, receipt: Receipt) -> dict:
+    merchant = (
+        merchant_service.get(db_session=db_session, merchant_id=receipt.merchant_id)
+        if receipt.merchant_id
+        else None
+    )
+    return {
+        "id": receipt.id,
+        "status": receipt.status,
+        "status_text": STATUS_TEXT[receipt.status],
+        "merchant_id": receipt.merchant_id,
+        "merchant": merchant.name if merchant else None,
+        "date": receipt.purchase_date,
+        "time": receipt.purchase_time,
+        "total": receipt.total,
+        "receipt_no": receipt.receipt_no,
+        "payment_method": receipt.payment_method,
+        "confidence": receipt.confidence or {},
+        "points": receipt.points,
+        "duplicate_of": receipt.duplicate_of,
+        "reasons": [Reason(code=c, message=reason_text(c)) for c in receipt.reasons or []],
+        "created_at": receipt.created_at,
+    }
+
+
+def receipt_read(db_session: Session, receipt: Receipt) -> ReceiptRead:
+    return ReceiptRead(**_base_fields(db_session, receipt))
+
+
+def review_item(db_session: Session, receipt: Receipt) -> ReviewItem:
+    member = db_session.get(Member, receipt.member_id)
+    return ReviewItem(
+        **_base_fields(db_session, receipt),
+        member_code=member.code,
+        ocr_rows=receipt.ocr_rows or [],
+        image_url=f"/api/v1/desk/receipts/{receipt.id}/image",
+    )

@@ -1,0 +1,71 @@
+"""Shopper API (mini-program / H5): upload receipts, follow their status, see points."""
+
+from fastapi import APIRouter, File, UploadFile, status
+
+from api.auth import CurrentMemberId
+from api.deps import DbSession
+from api.messages import STATUS_TEXT
+from api.presenters import receipt_read
+from api.schemas import LedgerEntryRead, PointsRead, ReceiptAccepted, ReceiptRead
+from core.errors import NotFound
+from ocr.errors import image_too_large
+from ocr.settings import get_ocr_settings
+from points import service as points_service
+from receipts import flow
+from receipts.jobs import get_queue
+from receipts.models import Receipt, Status
+
+router = APIRouter(prefix="/api/v1", tags=["shopper"])
+
+
+async def _read_capped(upload: UploadFile) -> bytes:
+    limit = get_ocr_settings().max_upload_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise image_too_large(limit)
+    return data
+
+
+@router.post("/receipts", status_code=status.HTTP_202_ACCEPTED, response_model=ReceiptAccepted)
+async def upload_receipt(
+    member_id: CurrentMemberId, db_session: DbSession, image: UploadFile = File(...)
+) -> ReceiptAccepted:
+    """Upload a receipt photo; it is read in the background. Poll GET /receipts/{id}."""
+    data = await _read_capped(image)
+    member = points_service.get_or_raise(db_session=db_session, member_id=member_id)
+    receipt = flow.submit_photo(
+        db_session=db_session, member_id=member.id, data=data, actor=f"member:{member.code}"
+    )
+    db_session.commit()
+    if receipt.status == Status.RECEIVED:
+        get_queue().enqueue(receipt.id)
+    return ReceiptAccepted(
+        id=receipt.id, status=receipt.status, status_text=STATUS_TEXT[receipt.status]
+    )
+
+
+@router.get("/receipts/{receipt_id}", response_model=ReceiptRead)
+def get_receipt(receipt_id: str, member_id: CurrentMemberId, db_session: DbSession) -> ReceiptRead:
+    """One of my receipts: status, what was read, points, reasons."""
+    receipt = db_session.get(Receipt, receipt_id)
+    if receipt is None or receipt.member_id != member_id:
+        raise NotFound("receipt_not_found", "找不到这张小票")
+    return receipt_read(db_session, receipt)
+
+
+@router.get("/members/me/points", response_model=PointsRead)
+def my_points(member_id: CurrentMemberId, db_session: DbSession) -> PointsRead:
+    """Balance and recent ledger entries."""
+    member = points_service.get_or_raise(db_session=db_session, member_id=member_id)
+    entries = points_service.history(db_session=db_session, member_id=member_id)
+    return PointsRead(
+        member_code=member.code,
+        balance=points_service.balance(db_session=db_session, member_id=member_id),
+        history=[
+            LedgerEntryRead(
+                kind=e.kind, points=e.points, receipt_id=e.receipt_id, reason=e.reason,
+                created_at=e.created_at,
+            )
+            for e in entries
+        ],
+    )

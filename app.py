@@ -1,0 +1,196 @@
+"""Composition root: the FastAPI app factory and the command line.
+
+    python app.py serve | worker | migrate | seed-demo
+    python app.py merchants import FILE.json
+    python app.py process IMAGE --member CODE [--json]
+    python app.py token member CODE | token staff NAME --role desk
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from core.settings import get_settings
+
+log = logging.getLogger("receipt_points")
+
+
+def create_app() -> FastAPI:
+    from api import desk, errors, shopper
+    from receipts.jobs import InProcessQueue, get_queue, resume_pending
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        queue = get_queue()
+        resumed = resume_pending(queue)
+        if resumed:
+            log.info("re-enqueued %d unfinished receipts", resumed)
+        yield
+        if isinstance(queue, InProcessQueue):
+            queue.shutdown()
+
+    app = FastAPI(title="receipt-points", version="0.1.0", lifespan=lifespan)
+    errors.install(app)
+    app.include_router(shopper.router)
+    app.include_router(desk.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        from sqlalchemy import text
+
+        from core.db import get_engine
+
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+# --- command line -------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from core.migrate import upgrade
+
+    upgrade()
+    uvicorn.run("app:create_app", factory=True, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    if get_settings().job_backend != "dramatiq":
+        print("worker needs RP_JOB_BACKEND=dramatiq (the embedded default runs jobs in "
+              "the API process)", file=sys.stderr)
+        return 2
+    threads = str(args.threads or get_settings().worker_threads)
+    argv = [sys.executable, "-m", "dramatiq", "receipts.tasks", "--processes", "1",
+            "--threads", threads]
+    os.execv(sys.executable, argv)
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from core.migrate import upgrade
+
+    upgrade()
+    print("database is at the latest revision")
+    return 0
+
+
+def cmd_seed_demo(_args: argparse.Namespace) -> int:
+    from api.auth import issue_member_token, issue_staff_token
+    from core.db import session_scope
+    from core.migrate import upgrade
+    from merchants import service as merchant_service
+    from points import service as points_service
+
+    upgrade()
+    with session_scope() as db_session:
+        created, updated = merchant_service.import_file(
+            db_session=db_session, path=merchant_service.DEMO_MALL
+        )
+        member = points_service.get_or_create_by_code(
+            db_session=db_session, code="M000001", phone="13800001234"
+        )
+        member_id = member.id
+    print(f"demo mall: {created} stores added, {updated} updated")
+    print(f"demo member M000001 token: {issue_member_token(member_id)}")
+    print(f"demo desk staff token: {issue_staff_token('desk-demo', 'desk')}")
+    return 0
+
+
+def cmd_merchants_import(args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from merchants import service as merchant_service
+
+    with session_scope() as db_session:
+        created, updated = merchant_service.import_file(db_session=db_session, path=args.file)
+    print(f"{created} stores added, {updated} updated")
+    return 0
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    from receipts.cli import process_file
+
+    result = process_file(args.image, member_code=args.member)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from api.auth import issue_member_token, issue_staff_token
+    from core.db import session_scope
+    from points import service as points_service
+
+    if args.kind == "staff":
+        print(issue_staff_token(args.subject, args.role))
+        return 0
+    with session_scope() as db_session:
+        member = points_service.get_or_create_by_code(db_session=db_session, code=args.subject)
+        member_id = member.id
+    print(issue_member_token(member_id))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="app.py", description="receipt-points service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate and start the HTTP service")
+    serve.add_argument("--host", default=os.environ.get("RP_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("RP_PORT", "8000")))
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run queue workers (RP_JOB_BACKEND=dramatiq)")
+    worker.add_argument("--threads", type=int)
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed-demo", help="load the demo mall").set_defaults(func=cmd_seed_demo)
+
+    merchants = sub.add_parser("merchants", help="merchant registry")
+    merchants_sub = merchants.add_subparsers(dest="merchants_command", required=True)
+    imp = merchants_sub.add_parser("import", help="import a registry JSON file")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=cmd_merchants_import)
+
+    process = sub.add_parser("process", help="run the whole pipeline on one image, now")
+    process.add_argument("image", type=Path)
+    process.add_argument("--member", required=True, help="member code (created if new)")
+    process.add_argument("--json", action="store_true")
+    process.set_defaults(func=cmd_process)
+
+    token = sub.add_parser("token", help="issue a signed token for local use")
+    token.add_argument("kind", choices=["member", "staff"])
+    token.add_argument("subject", help="member code or staff name")
+    token.add_argument("--role", default="desk")
+    token.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core.errors import AppError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AppError as exc:
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""Finding repeats of a receipt across all members and channels."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dedupe.fingerprint import bands, claim_keys, hamming, normalize_receipt_no
+from dedupe.models import CreditClaim, FingerprintRecord
+from dedupe.settings import get_dedupe_settings
+
+
+@dataclass(frozen=True)
+class PurchaseFields:
+    merchant_id: str | None
+    purchase_date: date | None
+    purchase_time: time | None
+    total: Decimal | None
+    receipt_no: str | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``kind``: unique | exact | receipt_no (certain repeats) | near_fields |
+    similar_image (candidates a person must look at)."""
+
+    kind: str
+    duplicate_of: str | None = None
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.kind in ("exact", "receipt_no")
+
+
+UNIQUE = Verdict("unique")
+
+
+def record_image(
+    *, db_session: Session, receipt_id: str, sha256: str, phash: int | None = None
+) -> FingerprintRecord:
+    record = db_session.get(FingerprintRecord, receipt_id)
+    if record is None:
+        record = FingerprintRecord(receipt_id=receipt_id, sha256=sha256)
+        db_session.add(record)
+    record.phash = phash
+    record.band0, record.band1, record.band2, record.band3 = (
+        bands(phash) if phash is not None else (None,) * 4
+    )
+    db_session.flush()
+    return record
+
+
+def index_fields(*, db_session: Session, receipt_id: str, fields: PurchaseFields) -> None:
+    record = db_session.get(FingerprintRecord, receipt_id)
+    record.merchant_id = fields.merchant_id
+    record.purchase_date = fields.purchase_date
+    record.purchase_time = fields.purchase_time
+    record.total = fields.total
+    record.receipt_no = normalize_receipt_no(fields.receipt_no) if fields.receipt_no else None
+    db_session.flush()
+
+
+def retire(*, db_session: Session, receipt_id: str) -> None:
+    """Stop matching others against this receipt (it was rejected or is itself a repeat)."""
+    record = db_session.get(FingerprintRecord, receipt_id)
+    if record is not None:
+        record.live = False
+        db_session.flush()
+
+
+def find_exact(*, db_session: Session, sha256: str, exclude: str | None = None) -> str | None:
+    query = _live_others(exclude).where(FingerprintRecord.sha256 == sha256)
+    first = db_session.scalars(query.order_by(FingerprintRecord.created_at).limit(1)).first()
+    return first.receipt_id if first else None
+
+
+def check(*, db_session: Session, receipt_id: str) -> Verdict:
+    """Compare one indexed receipt with every live original, strongest evidence first."""
+    record = db_session.get(FingerprintRecord, receipt_id)
+    for finder in (_exact, _same_receipt_no, _near_fields, _similar_image):
+        verdict = finder(db_session, record)
+        if verdict is not None:
+            return verdict
+    return UNIQUE
+
+
+def claim(*, db_session: Session, receipt_id: str) -> str | None:
+    """Take this receipt's claim keys before crediting it.
+
+    Returns None when all keys were taken, else the id of the receipt already holding
+    one (the caller then treats this receipt as its duplicate). The unique primary key
+    settles races between workers.
+    """
+    record = db_session.get(FingerprintRecord, receipt_id)
+    keys = claim_keys(
+        sha256=record.sha256, merchant_id=record.merchant_id, receipt_no=record.receipt_no
+    )
+    for key in keys:
+        holder = db_session.get(CreditClaim, key)
+        if holder is not None and holder.receipt_id != receipt_id:
+            return holder.receipt_id
+        if holder is None:
+            try:
+                with db_session.begin_nested():
+                    db_session.add(CreditClaim(key=key, receipt_id=receipt_id))
+            except IntegrityError:
+                return db_session.get(CreditClaim, key).receipt_id
+    return None
+
+
+def _live_others(receipt_id: str | None):
+    query = select(FingerprintRecord).where(FingerprintRecord.live.is_(True))
+    if receipt_id is not None:
+        query = query.where(FingerprintRecord.receipt_id != receipt_id)
+    return query
+
+
+def _earliest(db_session: Session, query) -> FingerprintRecord | None:
+    return db_session.scalars(query.order_by(FingerprintRecord.created_at).limit(1)).first()
+
+
+def _exact(db_session: Session, record: FingerprintRecord) -> Verdict | None:
+    first = find_exact(db_session=db_session, sha256=record.sha256, exclude=record.receipt_id)
+    return Verdict("exact", first) if first else None
+
+
+def _same_receipt_no(db_session: Session, record: FingerprintRecord) -> Verdict | None:
+    if not (record.merchant_id and record.receipt_no):
+        return None
+    query = _live_others(record.receipt_id).where(
+        FingerprintRecord.merchant_id == record.merchant_id,
+        FingerprintRecord.receipt_no == record.receipt_no,
+    )
+    first = _earliest(db_session, query)
+    return Verdict("receipt_no", first.receipt_id) if first else None
+
+
+def _near_fields(db_session: Session, record: FingerprintRecord) -> Verdict | None:
+    if not (record.merchant_id and record.purchase_date and record.total is not None):
+        return None
+    query = _live_others(record.receipt_id).where(
+        FingerprintRecord.merchant_id == record.merchant_id,
+        FingerprintRecord.purchase_date == record.purchase_date,
+        FingerprintRecord.total == record.total,
+    )
+    window = timedelta(minutes=get_dedupe_settings().near_minutes)
+    for other in db_session.scalars(query.order_by(FingerprintRecord.created_at)):
+        if record.receipt_no and other.receipt_no and record.receipt_no != other.receipt_no:
+            continue
+        if _within(record, other, window):
+            return Verdict("near_fields", other.receipt_id)
+    return None
+
+
+def _within(a: FingerprintRecord, b: FingerprintRecord, window: timedelta) -> bool:
+    if a.purchase_time is None or b.purchase_time is None:
+        return True
+    at = datetime.combine(a.purchase_date, a.purchase_time)
+    bt = datetime.combine(b.purchase_date, b.purchase_time)
+    return abs(at - bt) <= window
+
+
+def _similar_image(db_session: Session, record: FingerprintRecord) -> Verdict | None:
+    if record.phash is None:
+        return None
+    own_bands = bands(record.phash)
+    columns = (
+        FingerprintRecord.band0,
+        FingerprintRecord.band1,
+        FingerprintRecord.band2,
+        FingerprintRecord.band3,
+    )
+    query = _live_others(record.receipt_id).where(
+        or_(*(col == value for col, value in zip(columns, own_bands, strict=True)))
+    )
+    limit = get_dedupe_settings().phash_max_distance
+    for other in db_session.scalars(query.order_by(FingerprintRecord.created_at)):
+        if hamming(other.phash, record.phash) <= limit and _fields_partly_agree(record, other):
+            return Verdict("similar_image", other.receipt_id)
+    return None
+
+
+def _fields_partly_agree(a: FingerprintRecord, b: FingerprintRecord) -> bool:
+    """Receipts' pHashes collide often (NOTES.md), so a close hash only counts when the
+    same merchant and the same amount or day were read from both."""
+    if a.merchant_id is None or a.merchant_id != b.merchant_id:
+        return False
+    same_total = a.total is not None and a.total == b.total
+    same_day = a.purchase_date is not None and a.purchase_date == b.purchase_date
+    return same_total or same_day

@@ -1,0 +1,20 @@
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dedupe.fingerprint import BANDS
+
+
+class DedupeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RP_DEDUPE_", env_file=".env", extra="ignore")
+
+    # Same merchant + amount within this many minutes and no differing receipt no. → review.
+    near_minutes: int = 5
+    # The band index guarantees to find every hash within BANDS - 1 bits.
+    phash_max_distance: int = Field(default=BANDS - 1, ge=0, le=BANDS - 1)
+
+
+@lru_cache
+def get_dedupe_settings() -> DedupeSettings:
+    return DedupeSettings()

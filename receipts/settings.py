@@ -1,0 +1,20 @@
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ReceiptSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RP_RECEIPT_", env_file=".env", extra="ignore")
+
+    # A field is trusted for auto-approval at or above its threshold.
+    min_confidence_merchant: float = 0.80
+    min_confidence_date: float = 0.80
+    min_confidence_total: float = 0.80
+    # Purchases older than this many days are not credited automatically.
+    validity_days: int = 30
+    max_attempts: int = 3
+
+
+@lru_cache
+def get_receipt_settings() -> ReceiptSettings:
+    return ReceiptSettings()

@@ -1,0 +1,90 @@
+from datetime import date, time
+from decimal import Decimal
+
+from core.db import session_scope
+from dedupe import service as dedupe
+from receipts.models import Receipt
+
+
+def _receipt(member: int, rid: str, sha: str, phash: int | None = None, **fields) -> None:
+    with session_scope() as db_session:
+        db_session.add(Receipt(id=rid, member_id=member, image_sha256=sha))
+        db_session.flush()
+        dedupe.record_image(db_session=db_session, receipt_id=rid, sha256=sha, phash=phash)
+        if fields:
+            dedupe.index_fields(
+                db_session=db_session, receipt_id=rid,
+                fields=dedupe.PurchaseFields(**{
+                    "merchant_id": None, "purchase_date": None, "purchase_time": None,
+                    "total": None, "receipt_no": None, **fields,
+                }),
+            )
+
+
+def _check(rid: str) -> dedupe.Verdict:
+    with session_scope() as db_session:
+        return dedupe.check(db_session=db_session, receipt_id=rid)
+
+
+PURCHASE = {"merchant_id": "m001", "purchase_date": date(2026, 11, 20),
+            "purchase_time": time(14, 32), "total": Decimal("279.00")}
+
+
+def test_same_bytes_is_an_exact_duplicate(member, demo_mall):
+    _receipt(member, "r1", "aa")
+    _receipt(member, "r2", "aa")
+    assert _check("r2") == dedupe.Verdict("exact", "r1")
+
+
+def test_same_receipt_number_at_same_merchant_is_a_duplicate(member, demo_mall):
+    _receipt(member, "r1", "a1", **PURCHASE, receipt_no="NO-001")
+    _receipt(member, "r2", "a2", **{**PURCHASE, "total": Decimal("1.00")}, receipt_no="no 001")
+    assert _check("r2") == dedupe.Verdict("receipt_no", "r1")
+
+
+def test_same_number_at_another_merchant_is_not(member, demo_mall):
+    _receipt(member, "r1", "a1", **PURCHASE, receipt_no="001")
+    _receipt(member, "r2", "a2", **{**PURCHASE, "merchant_id": "m002"}, receipt_no="001")
+    assert _check("r2").kind == "unique"
+
+
+def test_same_amount_minutes_apart_without_number_goes_to_review(member, demo_mall):
+    _receipt(member, "r1", "a1", **PURCHASE)
+    _receipt(member, "r2", "a2", **{**PURCHASE, "purchase_time": time(14, 35)})
+    _receipt(member, "r3", "a3", **{**PURCHASE, "purchase_time": time(15, 40)})
+    assert _check("r2") == dedupe.Verdict("near_fields", "r1")
+    assert _check("r3").kind == "unique"
+
+
+def test_different_receipt_numbers_are_different_purchases(member, demo_mall):
+    _receipt(member, "r1", "a1", **PURCHASE, receipt_no="001")
+    _receipt(member, "r2", "a2", **PURCHASE, receipt_no="002")
+    assert _check("r2").kind == "unique"
+
+
+def test_close_phash_needs_agreeing_fields(member, demo_mall):
+    h = 0x0F0F0F0F0F0F0F0F
+    _receipt(member, "r1", "a1", phash=h, **PURCHASE)
+    _receipt(member, "r2", "a2", phash=h ^ 0b11, **{**PURCHASE, "purchase_time": time(9, 0)})
+    _receipt(member, "r3", "a3", phash=h ^ 0b1, merchant_id="m002", total=Decimal("5"))
+    assert _check("r2") == dedupe.Verdict("similar_image", "r1")
+    assert _check("r3").kind == "unique"
+
+
+def test_retired_receipts_are_not_matched(member, demo_mall):
+    _receipt(member, "r1", "aa")
+    with session_scope() as db_session:
+        dedupe.retire(db_session=db_session, receipt_id="r1")
+    _receipt(member, "r2", "aa")
+    assert _check("r2").kind == "unique"
+
+
+def test_claim_is_held_by_the_first_receipt(member, demo_mall):
+    _receipt(member, "r1", "a1", **PURCHASE, receipt_no="77")
+    _receipt(member, "r2", "a2", **PURCHASE, receipt_no="77")
+    with session_scope() as db_session:
+        assert dedupe.claim(db_session=db_session, receipt_id="r1") is None
+    with session_scope() as db_session:
+        assert dedupe.claim(db_session=db_session, receipt_id="r2") == "r1"
+    with session_scope() as db_session:  # claiming again is idempotent for the holder
+        assert dedupe.claim(db_session=db_session, receipt_id="r1") is None
