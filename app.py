@@ -129,6 +129,18 @@ def cmd_process(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from core.db import session_scope
+    from receipts.retention import purge
+    from receipts.settings import get_receipt_settings
+
+    days = args.older_than_days or get_receipt_settings().retention_days
+    with session_scope() as db_session:
+        count = purge(db_session=db_session, older_than_days=days)
+    print(f"purged photos and OCR text of {count} receipts older than {days} days")
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     from api.auth import issue_member_token, issue_staff_token
     from core.db import session_scope
@@ -171,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--member", required=True, help="member code (created if new)")
     process.add_argument("--json", action="store_true")
     process.set_defaults(func=cmd_process)
+
+    purge = sub.add_parser("purge", help="retention purge of old photos and OCR text")
+    purge.add_argument("--older-than-days", type=int)
+    purge.set_defaults(func=cmd_purge)
 
     token = sub.add_parser("token", help="issue a signed token for local use")
     token.add_argument("kind", choices=["member", "staff"])

@@ -1,6 +1,6 @@
 """Request and response shapes of the JSON API."""
 
-from datetime import date, datetime, time
+import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
@@ -33,8 +33,8 @@ class ReceiptAccepted(BaseModel):
 class ReceiptRead(ReceiptAccepted):
     merchant_id: str | None
     merchant: str | None
-    date: date | None
-    time: time | None
+    date: dt.date | None
+    time: dt.time | None
     total: Decimal | None
     receipt_no: str | None
     payment_method: str | None
@@ -42,7 +42,7 @@ class ReceiptRead(ReceiptAccepted):
     points: int
     duplicate_of: str | None
     reasons: list[Reason]
-    created_at: datetime
+    created_at: dt.datetime
 
 
 class ReviewItem(ReceiptRead):
@@ -60,7 +60,7 @@ class LedgerEntryRead(BaseModel):
     points: int
     receipt_id: str | None
     reason: str | None
-    created_at: datetime
+    created_at: dt.datetime
 
 
 class PointsRead(BaseModel):
@@ -75,8 +75,8 @@ class Corrections(BaseModel):
     model_config = {"extra": "forbid"}
 
     merchant_id: str | None = None
-    date: date | None = None
-    time: time | None = None
+    date: dt.date | None = None
+    time: dt.time | None = None
     total: Decimal | None = Field(default=None, gt=0, le=1_000_000, decimal_places=2)
     receipt_no: str | None = Field(default=None, max_length=64)
     payment_method: Literal[PAYMENT_METHODS] | None = None  # type: ignore[valid-type]

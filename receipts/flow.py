@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 
 from core.db import session_scope
 from core.errors import AppError, Conflict, NotFound
+from core.privacy import mask_sensitive
 from core.settings import get_settings
 from dedupe import service as dedupe
 from dedupe.fingerprint import phash, sha256_hex
 from merchants import service as merchant_service
 from ocr.errors import ImageRejected
 from ocr.image import decode_image
+from ocr.settings import get_ocr_settings
 from points import service as points_service
 from points.rules import points_for
 from receipts import storage
@@ -45,7 +47,7 @@ def submit_photo(
 
     The caller commits and then enqueues the receipt if it is still ``received``.
     """
-    decode_image(data)  # raises ImageRejected with a 4xx code before anything is stored
+    decode_image(data, get_ocr_settings())  # rejects bad uploads (4xx) before storing
     sha256 = sha256_hex(data)
     storage.put(sha256, data)
     receipt = Receipt(
@@ -134,7 +136,9 @@ def _apply_reading(db_session: Session, receipt: Receipt, reading: Reading) -> N
     receipt.receipt_no = fields.value("receipt_no")
     receipt.payment_method = fields.value("payment_method")
     receipt.confidence = reading.confidence
-    receipt.ocr_rows = [{"text": row.text, "score": round(row.score, 4)} for row in reading.rows]
+    receipt.ocr_rows = [
+        {"text": mask_sensitive(row.text), "score": round(row.score, 4)} for row in reading.rows
+    ]
     dedupe.record_image(
         db_session=db_session,
         receipt_id=receipt.id,

@@ -5,7 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
+import merchants
 from merchants.parsing import TemplateSet, extract
 from merchants.recognize import MerchantIndex
 from merchants.types import Extraction, MerchantMatch, MerchantProfile
@@ -74,9 +76,12 @@ class Reader:
         )
 
 
+BUNDLED_TEMPLATES = Path(merchants.__file__).with_name("templates")
+
+
 @lru_cache(maxsize=1)
 def default_templates() -> TemplateSet:
-    return TemplateSet.bundled()
+    return TemplateSet.from_dir(BUNDLED_TEMPLATES)
 
 
 @lru_cache(maxsize=4)

@@ -13,6 +13,8 @@ class ReceiptSettings(BaseSettings):
     # Purchases older than this many days are not credited automatically.
     validity_days: int = 30
     max_attempts: int = 3
+    # Photos and OCR text of decided receipts are purged after this many days.
+    retention_days: int = 365
 
 
 @lru_cache

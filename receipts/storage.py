@@ -4,6 +4,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from core.errors import NotFound
 from core.settings import get_settings
 
 
@@ -25,7 +26,10 @@ def put(sha256: str, data: bytes) -> Path:
 
 
 def get(sha256: str) -> bytes:
-    return _path(sha256).read_bytes()
+    try:
+        return _path(sha256).read_bytes()
+    except FileNotFoundError as exc:
+        raise NotFound("image_purged", "小票图片已按保留期限删除") from exc
 
 
 def delete(sha256: str) -> None:

@@ -119,3 +119,15 @@ def member(db_url):
             db_session=db_session, code="M100", phone="13912345678"
         )
         return created.id
+
+
+@pytest.fixture
+def reads(monkeypatch, demo_mall):
+    """``reads(reading_or_exception)``: what the next receipts processed will "read"."""
+    from fakes import FixedReader
+    from receipts import flow
+
+    def use(reading):
+        monkeypatch.setattr(flow, "reader_for", lambda profiles: FixedReader(reading))
+
+    return use

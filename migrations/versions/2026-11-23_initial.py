@@ -1,15 +1,15 @@
 """initial
 
-Revision ID: 830c2e4f711b
+Revision ID: 732516a2a429
 Revises: 
-Create Date: 2026-11-23 07:05:51.198845
+Create Date: 2026-11-23 07:10:32.552593
 """
 from alembic import op
 import sqlalchemy as sa
 import core.db
 
 
-revision = '830c2e4f711b'
+revision = '732516a2a429'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -43,8 +43,8 @@ def upgrade() -> None:
     sa.Column('payment_merchant_ids', sa.JSON(), nullable=False),
     sa.Column('points_rate', sa.Numeric(precision=8, scale=4), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_merchant'))
     )
     op.create_table('receipt',
@@ -66,6 +66,7 @@ def upgrade() -> None:
     sa.Column('duplicate_of', sa.String(length=32), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('purged_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['duplicate_of'], ['receipt.id'], name=op.f('fk_receipt_duplicate_of_receipt')),

@@ -1,0 +1,52 @@
+"""Fixed readings for tests of the decision flow and the API (no OCR involved)."""
+
+from datetime import date, time
+from decimal import Decimal
+
+import cv2
+import numpy as np
+
+from merchants.types import Extraction, FieldValue, MerchantMatch
+from ocr.preprocess import PreparedImage
+from ocr.types import OcrResult
+from receipts.reading import Reading
+
+TODAY = date(2026, 11, 23)
+
+
+def photo_bytes(seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 255, (120, 80, 3), dtype=np.uint8)
+    return cv2.imencode(".png", img)[1].tobytes()
+
+
+def reading(merchant="m001", total="279.00", day=date(2026, 11, 20), receipt_no="A-001",
+             conf=0.95) -> Reading:
+    fields = {
+        "date": FieldValue(day, conf, "test"),
+        "time": FieldValue(time(14, 32), conf, "test"),
+        "total": FieldValue(Decimal(total), conf, "test"),
+    }
+    if receipt_no:
+        fields["receipt_no"] = FieldValue(receipt_no, conf, "test")
+    return Reading(
+        prepared=PreparedImage(image=np.full((64, 32, 3), 255, np.uint8)),
+        ocr=OcrResult(),
+        rows=[],
+        merchant=MerchantMatch(merchant, "x" if merchant else None, 95.0, 40.0,
+                               0.97 if merchant else 0.0),
+        extraction=Extraction(template_id="_generic", fields=fields),
+        seconds=0.0,
+    )
+
+
+class FixedReader:
+    def __init__(self, reading: Reading | Exception):
+        self.reading = reading
+
+    def read(self, data, *, today=None):
+        if isinstance(self.reading, Exception):
+            raise self.reading
+        return self.reading
+
+
