@@ -84,11 +84,11 @@ def db_url(request, monkeypatch, tmp_path):
     monkeypatch.setenv("RP_DATA_DIR", str(tmp_path / "data"))
     reset_caches()
     yield url
-    _empty_all_tables(url)
+    empty_all_tables(url)
     reset_caches()
 
 
-def _empty_all_tables(url: str) -> None:
+def empty_all_tables(url: str) -> None:
     from core.models import Base
 
     engine = create_engine(url)
@@ -131,3 +131,20 @@ def reads(monkeypatch, demo_mall):
         monkeypatch.setattr(flow, "reader_for", lambda profiles: FixedReader(reading))
 
     return use
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis (database 15, emptied before and after); skips when none answers."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(exc).__name__}); "
+                    "start it or set RP_TEST_REDIS_URL")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
