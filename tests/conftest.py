@@ -18,29 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from database import empty_all_tables, reset_caches  # noqa: E402
+
 PG_ADMIN_URL = os.environ.get(
     "RP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("RP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-CACHED_GETTERS = (
-    ("core.settings", "get_settings"),
-    ("dedupe.settings", "get_dedupe_settings"),
-    ("receipts.settings", "get_receipt_settings"),
-    ("ocr.settings", "get_ocr_settings"),
-    ("receipts.jobs", "get_queue"),
-)
-
-
-def reset_caches() -> None:
-    """Forget settings, engines and queues so the next test reads its own environment."""
-    from core.db import dispose_engines
-
-    dispose_engines()
-    for module, getter in CACHED_GETTERS:
-        if module in sys.modules:
-            getattr(sys.modules[module], getter).cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -86,16 +69,6 @@ def db_url(request, monkeypatch, tmp_path):
     yield url
     empty_all_tables(url)
     reset_caches()
-
-
-def empty_all_tables(url: str) -> None:
-    from core.models import Base
-
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    engine.dispose()
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_dramatiq_worker_on_postgresql_and_redis(tmp_path, postgresql_url, redis
     for key in ("RP_DATABASE_URL", "RP_DATA_DIR", "RP_JOB_BACKEND", "RP_REDIS_URL",
                 "RP_RECEIPT_VALIDITY_DAYS"):
         monkeypatch.setenv(key, env[key])
-    from conftest import empty_all_tables, reset_caches
+    from database import empty_all_tables, reset_caches
 
     reset_caches()
     _cli(env, "seed-demo")

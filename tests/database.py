@@ -1,0 +1,33 @@
+"""Helpers that point the code under test at a database and clean it afterwards."""
+
+import sys
+
+from sqlalchemy import create_engine
+
+CACHED_GETTERS = (
+    ("core.settings", "get_settings"),
+    ("dedupe.settings", "get_dedupe_settings"),
+    ("receipts.settings", "get_receipt_settings"),
+    ("ocr.settings", "get_ocr_settings"),
+    ("receipts.jobs", "get_queue"),
+)
+
+
+def reset_caches() -> None:
+    """Forget settings, engines and queues so the next test reads its own environment."""
+    from core.db import dispose_engines
+
+    dispose_engines()
+    for module, getter in CACHED_GETTERS:
+        if module in sys.modules:
+            getattr(sys.modules[module], getter).cache_clear()
+
+
+def empty_all_tables(url: str) -> None:
+    from core.models import Base
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()

@@ -1,0 +1,203 @@
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from core.errors import AppError
+from merchants.types import Extraction, FieldValue, MerchantMatch
+from training_data.evaluate import (
+    Sample,
+    evaluate,
+    format_table,
+    load_samples,
+    profiles_from_labels,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMES = {"m1": "星巴克", "m2": "MR. D.I.Y. (KUCHAI) SDN BHD"}
+
+
+@dataclass
+class FakeReading:
+    merchant: MerchantMatch
+    extraction: Extraction
+    auto_approvable: bool
+
+
+def fake_reading(merchant_id, day=None, clock=None, total=None, auto=False) -> FakeReading:
+    values = {"date": day, "time": clock, "total": total}
+    fields = {k: FieldValue(v, 0.9, "fake") for k, v in values.items() if v is not None}
+    match = MerchantMatch(merchant_id, NAMES.get(merchant_id), 90.0, 30.0, 0.9)
+    return FakeReading(match, Extraction("fake", fields), auto)
+
+
+class FakeReader:
+    """Returns the reading registered for the image's bytes, or raises the registered error."""
+
+    def __init__(self, by_bytes):
+        self.by_bytes = by_bytes
+
+    def read(self, data: bytes):
+        result = self.by_bytes[data]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+def samples_for(tmp_path, cases) -> tuple[list[Sample], FakeReader]:
+    samples, by_bytes = [], {}
+    for i, (label, result) in enumerate(cases):
+        image = tmp_path / f"r{i}.jpg"
+        image.write_bytes(f"image {i}".encode())
+        samples.append(Sample(image, {"file": image.name, **label}))
+        by_bytes[image.read_bytes()] = result
+    return samples, FakeReader(by_bytes)
+
+
+def run(tmp_path, cases):
+    samples, reader = samples_for(tmp_path, cases)
+    report, outcomes = evaluate(samples, reader, NAMES)
+    return report, outcomes
+
+
+SROIE_LABEL = {"merchant": "MR. D. I. Y. (KUCHAI) SDN BHD", "date": "16-03-18", "total": "RM 53.30"}
+ZH_LABEL = {"merchant": "星巴克", "date": "2026-11-20", "time": "14:32:05", "total": "128.00"}
+
+
+def test_printed_labels_match_normalised_readings(tmp_path):
+    reading = fake_reading("m2", date(2018, 3, 16), None, Decimal("53.3"), auto=True)
+    report, _ = run(tmp_path, [(SROIE_LABEL, reading)])
+    assert {name: s["correct"] for name, s in report["fields"].items()} == {
+        "merchant": 1,
+        "date": 1,
+        "total": 1,
+        "all": 1,
+    }
+    assert "time" not in report["fields"]  # no label has a time: left out, not 0 of 0
+
+
+def test_accuracy_auto_approve_rate_and_precision(tmp_path):
+    right = fake_reading("m1", date(2026, 11, 20), time(14, 32, 5), Decimal("128.00"), auto=True)
+    wrong_total = fake_reading(
+        "m1", date(2026, 11, 20), time(14, 32, 5), Decimal("28.00"), auto=True
+    )
+    wrong_merchant = fake_reading(
+        "m2", date(2026, 11, 20), time(14, 32), Decimal("128"), auto=False
+    )
+    unknown_store = fake_reading(None, date(2026, 11, 21), None, Decimal("128"), auto=False)
+    report, outcomes = run(
+        tmp_path,
+        [
+            (ZH_LABEL, right),
+            (ZH_LABEL, wrong_total),
+            (ZH_LABEL, wrong_merchant),
+            (ZH_LABEL, unknown_store),
+        ],
+    )
+    fields = report["fields"]
+    assert report["n"] == 4
+    assert (fields["merchant"]["correct"], fields["merchant"]["accuracy"]) == (2, 0.5)
+    assert (fields["date"]["correct"], fields["date"]["accuracy"]) == (3, 0.75)
+    assert fields["time"]["correct"] == 2  # 14:32 is not the printed 14:32:05
+    assert (fields["total"]["correct"], fields["total"]["accuracy"]) == (3, 0.75)
+    assert (fields["all"]["correct"], fields["all"]["accuracy"]) == (1, 0.25)
+    assert report["auto_approve"] == {"rate": 0.5, "precision": 0.5}
+    assert [o.correct["total"] for o in outcomes] == [True, False, True, True]
+
+
+def test_fields_are_judged_only_where_labelled(tmp_path):
+    no_total = {"merchant": "星巴克", "date": "2026/11/20"}
+    reading = fake_reading("m1", date(2026, 11, 20), None, Decimal("5"), auto=True)
+    report, _ = run(tmp_path, [(ZH_LABEL | {"total": ""}, reading), (no_total, reading)])
+    assert "total" not in report["fields"]
+    assert "all" not in report["fields"]  # needs merchant, date and total labelled
+    assert report["fields"]["date"]["n"] == 2
+    assert report["auto_approve"] == {"rate": 1.0, "precision": None}
+
+
+def test_minute_only_label_accepts_any_second(tmp_path):
+    label = ZH_LABEL | {"time": "14:32"}
+    report, _ = run(tmp_path, [(label, fake_reading("m1", clock=time(14, 32, 59)))])
+    assert report["fields"]["time"]["correct"] == 1
+
+
+def test_refused_image_counts_as_wrong_everywhere(tmp_path):
+    refused = AppError("image_corrupt", "图片已损坏")
+    right = fake_reading("m1", date(2026, 11, 20), time(14, 32, 5), Decimal("128"), auto=True)
+    report, outcomes = run(tmp_path, [(ZH_LABEL, refused), (ZH_LABEL, right)])
+    assert report["errors"] == 1
+    assert outcomes[0].error == "image_corrupt"
+    assert report["fields"]["all"]["correct"] == 1
+    assert report["auto_approve"] == {"rate": 0.5, "precision": 1.0}
+    assert "receipts the reader refused: 1" in format_table(report)
+
+
+def test_registry_from_labels_has_one_store_per_normalised_name():
+    labels = [
+        {"file": "a", "merchant": "MR. D.I.Y. (KUCHAI) SDN BHD"},
+        {"file": "b", "merchant": "mr d.i.y. (kuchai) sdn. bhd."},
+        {"file": "c", "merchant": "星巴克"},
+        {"file": "d", "merchant": ""},
+    ]
+    profiles = profiles_from_labels(labels)
+    assert [p.name for p in profiles] == ["MR. D.I.Y. (KUCHAI) SDN BHD", "星巴克"]
+    assert len({p.id for p in profiles}) == 2
+    assert [p.id for p in profiles_from_labels(reversed(labels))] == [
+        p.id for p in reversed(profiles)
+    ]
+
+
+def test_missing_images_stop_before_reading(tmp_path):
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"file": "gone.jpg", "total": "1.00"}\n')
+    with pytest.raises(SystemExit, match=r"gone\.jpg"):
+        load_samples(tmp_path, labels, None)
+
+
+def reader_unavailable() -> str | None:
+    try:
+        from receipts.reading import Reader
+
+        Reader([])
+    except Exception as exc:  # noqa: BLE001 - any failure means the real reader is not ready
+        return f"receipts.reading.Reader not usable yet ({type(exc).__name__}: {exc})"
+    return None
+
+
+@pytest.mark.ocr
+def test_cli_json_prints_one_report_object(tmp_path):
+    if reason := reader_unavailable():
+        pytest.skip(reason)
+    from training_data.synth import make_dataset
+
+    merchants = json.loads((ROOT / "merchants/demo_mall.json").read_text())
+    labels = make_dataset(tmp_path, 1, merchants, seed=3, strength=0.2)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training_data.evaluate",
+            "--images",
+            str(tmp_path),
+            "--labels",
+            str(labels),
+            "--merchants",
+            str(ROOT / "merchants/demo_mall.json"),
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["n"] == 1
+    assert set(report["fields"]) == {"merchant", "date", "time", "total", "all"}
+    assert set(report["auto_approve"]) == {"rate", "precision"}
+    assert report["seconds_per_receipt"] > 0

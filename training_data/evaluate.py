@@ -1,0 +1,324 @@
+"""Per-field accuracy of the receipt reader on labelled photos.
+
+Input: a folder of images and a labels JSONL file, one receipt a line::
+
+    {"file": "x.jpg", "merchant": "星巴克", "date": "2026-11-20", "time": "14:32:05",
+     "total": "128.00", ...}
+
+Values are written as printed (``25/12/2018``, ``RM 9.00``); ``training_data.labels``
+normalises them. A field is judged only on receipts whose label has it, and left out of the
+report when no label has it. Label sets in use:
+
+- synthetic Chinese mall receipts from ``python -m training_data.synth``;
+- the SROIE training split (ICDAR 2019 Robust Reading Challenge on Scanned Receipts OCR and
+  Information Extraction, Huang et al., 2019, licensed CC BY 4.0) in
+  ``../shared/datasets/sroie-train``: Malaysian scans with merchant, date and total, no time.
+  It is read from where it lies and never copied into this repository.
+
+``python -m training_data.evaluate --images DIR --labels FILE.jsonl [--merchants FILE.json]
+[--limit N] [--details OUT.jsonl] [--json]``
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+import time as clock
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Protocol
+
+from core.errors import AppError
+from merchants.types import Extraction, MerchantMatch, MerchantProfile
+from training_data.labels import (
+    load_labels,
+    normalize_date,
+    normalize_merchant,
+    normalize_time,
+    normalize_total,
+    time_has_seconds,
+)
+from training_data.registry import load_merchants
+
+FIELDS = ("merchant", "date", "time", "total")
+KEY_FIELDS = ("merchant", "date", "total")  # "all" = these three right, as auto-approve needs
+
+
+class ReadingLike(Protocol):
+    merchant: MerchantMatch
+    extraction: Extraction
+
+    @property
+    def auto_approvable(self) -> bool: ...
+
+
+class ReaderLike(Protocol):
+    def read(self, data: bytes) -> ReadingLike: ...
+
+
+@dataclass(frozen=True)
+class Sample:
+    image: Path
+    label: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """How the reader did on one receipt: only labelled fields appear in ``correct``."""
+
+    file: str
+    correct: dict[str, bool] = field(default_factory=dict)
+    auto_approved: bool = False
+    seconds: float = 0.0
+    error: str | None = None
+    got: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def all_key_fields_right(self) -> bool | None:
+        if not all(name in self.correct for name in KEY_FIELDS):
+            return None
+        return all(self.correct[name] for name in KEY_FIELDS)
+
+
+def labelled(label: Mapping[str, Any], name: str) -> bool:
+    value = label.get(name)
+    return value is not None and str(value).strip() != ""
+
+
+def same_time(label_text: str, found: time | None) -> bool:
+    expected = normalize_time(label_text)
+    if expected is None or found is None:
+        return False
+    if time_has_seconds(label_text):
+        return expected == found.replace(microsecond=0)
+    return (expected.hour, expected.minute) == (found.hour, found.minute)
+
+
+def same_date(label_text: str, found: date | None) -> bool:
+    expected = normalize_date(label_text)
+    return expected is not None and expected == found
+
+
+def same_total(label_text: str, found: Any) -> bool:
+    expected = normalize_total(label_text)
+    return expected is not None and found is not None and expected == found
+
+
+def same_merchant(label_text: str, found_name: str | None) -> bool:
+    return found_name is not None and normalize_merchant(found_name) == normalize_merchant(
+        label_text
+    )
+
+
+SAME: dict[str, Callable[[str, Any], bool]] = {
+    "merchant": same_merchant,
+    "date": same_date,
+    "time": same_time,
+    "total": same_total,
+}
+
+
+def found_values(reading: ReadingLike, names: Mapping[str, str]) -> dict[str, Any]:
+    """What the reader found; the merchant as its registry name."""
+    merchant_id = reading.merchant.merchant_id
+    found = {name: reading.extraction.value(name) for name in ("date", "time", "total")}
+    return {"merchant": names.get(merchant_id) if merchant_id else None, **found}
+
+
+def judge(label: Mapping[str, Any], reading: ReadingLike, names: Mapping[str, str]) -> Outcome:
+    """Compare one reading with its label, field by field."""
+    found = found_values(reading, names)
+    correct = {
+        name: same(str(label[name]), found[name])
+        for name, same in SAME.items()
+        if labelled(label, name)
+    }
+    return Outcome(
+        file=str(label["file"]),
+        correct=correct,
+        auto_approved=reading.auto_approvable,
+        got={name: None if value is None else str(value) for name, value in found.items()},
+    )
+
+
+def failed(label: Mapping[str, Any], error: AppError) -> Outcome:
+    """A receipt the reader refused counts as wrong on every labelled field."""
+    correct = {name: False for name in FIELDS if labelled(label, name)}
+    return Outcome(file=str(label["file"]), correct=correct, error=error.code)
+
+
+def evaluate_one(sample: Sample, reader: ReaderLike, names: Mapping[str, str]) -> Outcome:
+    started = clock.perf_counter()
+    try:
+        outcome = judge(sample.label, reader.read(sample.image.read_bytes()), names)
+    except AppError as exc:
+        outcome = failed(sample.label, exc)
+    outcome.seconds = clock.perf_counter() - started
+    return outcome
+
+
+def evaluate(
+    samples: Iterable[Sample],
+    reader: ReaderLike,
+    merchant_names: Mapping[str, str],
+    *,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> tuple[dict[str, Any], list[Outcome]]:
+    """Read every sample in turn; returns the report and the per-receipt outcomes."""
+    outcomes = []
+    for sample in samples:
+        outcome = evaluate_one(sample, reader, merchant_names)
+        outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+    return summarize(outcomes), outcomes
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def field_score(verdicts: list[bool]) -> dict[str, Any]:
+    return {
+        "correct": sum(verdicts),
+        "n": len(verdicts),
+        "accuracy": ratio(sum(verdicts), len(verdicts)),
+    }
+
+
+def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    fields = {}
+    for name in FIELDS:
+        verdicts = [o.correct[name] for o in outcomes if name in o.correct]
+        if verdicts:
+            fields[name] = field_score(verdicts)
+    every_key = [o.all_key_fields_right for o in outcomes]
+    if judged := [v for v in every_key if v is not None]:
+        fields["all"] = field_score(judged)
+    approved = [o for o in outcomes if o.auto_approved]
+    approved_right = [
+        o.all_key_fields_right for o in approved if o.all_key_fields_right is not None
+    ]
+    return {
+        "n": len(outcomes),
+        "fields": fields,
+        "auto_approve": {
+            "rate": ratio(len(approved), len(outcomes)),
+            "precision": ratio(sum(approved_right), len(approved_right)),
+        },
+        "seconds_per_receipt": ratio(sum(o.seconds for o in outcomes), len(outcomes)),
+        "errors": sum(o.error is not None for o in outcomes),
+    }
+
+
+def profiles_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[MerchantProfile]:
+    """A registry of the distinct label merchants, for label sets without a registry file."""
+    by_key: dict[str, MerchantProfile] = {}
+    for label in labels:
+        if not labelled(label, "merchant"):
+            continue
+        key = normalize_merchant(label["merchant"])
+        if key and key not in by_key:
+            digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+            by_key[key] = MerchantProfile(id=f"label-{digest}", name=str(label["merchant"]).strip())
+    return list(by_key.values())
+
+
+def load_samples(images: Path, labels_path: Path, limit: int | None) -> list[Sample]:
+    labels = load_labels(labels_path)[:limit]
+    samples = [Sample(images / str(label["file"]), label) for label in labels]
+    missing = [s.image.name for s in samples if not s.image.is_file()]
+    if missing:
+        raise SystemExit(
+            f"{len(missing)} labelled image(s) not in {images}: {', '.join(missing[:5])}"
+        )
+    return samples
+
+
+def progress_line(index: int, total: int, outcome: Outcome) -> str:
+    marks = " ".join(f"{name}{'✓' if ok else '✗'}" for name, ok in outcome.correct.items())
+    suffix = f" error={outcome.error}" if outcome.error else ""
+    return f"[{index}/{total}] {outcome.file} {marks} {outcome.seconds:.2f}s{suffix}"
+
+
+def stderr_progress(total: int) -> Callable[[Outcome], None]:
+    done = 0
+
+    def show(outcome: Outcome) -> None:
+        nonlocal done
+        done += 1
+        print(progress_line(done, total, outcome), file=sys.stderr)
+
+    return show
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def format_table(report: Mapping[str, Any]) -> str:
+    lines = [f"receipts: {report['n']}   seconds/receipt: {report['seconds_per_receipt']}"]
+    lines.append(f"{'field':<10}{'correct':>8}{'of':>6}{'accuracy':>10}")
+    for name, score in report["fields"].items():
+        lines.append(
+            f"{name:<10}{score['correct']:>8}{score['n']:>6}{percent(score['accuracy']):>10}"
+        )
+    approve = report["auto_approve"]
+    lines.append(
+        f"auto-approve: rate {percent(approve['rate'])}, precision {percent(approve['precision'])}"
+    )
+    if report["errors"]:
+        lines.append(f"receipts the reader refused: {report['errors']}")
+    return "\n".join(lines)
+
+
+def write_details(path: Path, outcomes: Iterable[Outcome]) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for outcome in outcomes:
+            out.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m training_data.evaluate", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--images", type=Path, required=True, help="folder holding the labelled images"
+    )
+    parser.add_argument(
+        "--labels", type=Path, required=True, help="labels JSONL, one receipt a line"
+    )
+    parser.add_argument(
+        "--merchants", type=Path, help="registry JSON; default: the label merchants"
+    )
+    parser.add_argument("--limit", type=int, help="evaluate only the first N labelled receipts")
+    parser.add_argument("--details", type=Path, help="write one JSON line per receipt here")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object and nothing else"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    samples = load_samples(args.images, args.labels, args.limit)
+    if args.merchants:
+        profiles = load_merchants(args.merchants)
+    else:
+        profiles = profiles_from_labels(s.label for s in samples)
+    from receipts.reading import Reader  # the whole OCR stack: loaded only to really evaluate
+
+    reader = Reader(profiles)
+    names = {p.id: p.name for p in profiles}
+    on_outcome = None if args.json else stderr_progress(len(samples))
+    report, outcomes = evaluate(samples, reader, names, on_outcome=on_outcome)
+    if args.details:
+        write_details(args.details, outcomes)
+    print(json.dumps(report, ensure_ascii=False) if args.json else format_table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
