@@ -10,17 +10,14 @@ from receipts.models import Receipt
 
 
 def _base_fields(db_session: Session, receipt: Receipt) -> dict:
-    merchant = (
-        merchant_service.get(db_session=db_session, merchant_id=receipt.merchant_id)
-        if receipt.merchant_id
-        else None
-    )
     return {
         "id": receipt.id,
         "status": receipt.status,
         "status_text": STATUS_TEXT[receipt.status],
         "merchant_id": receipt.merchant_id,
-        "merchant": merchant.name if merchant else None,
+        "merchant": merchant_service.name_of(
+            db_session=db_session, merchant_id=receipt.merchant_id
+        ),
         "date": receipt.purchase_date,
         "time": receipt.purchase_time,
         "total": receipt.total,

@@ -7,7 +7,6 @@ from sqlalchemy import Boolean, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
-from merchants.types import MerchantProfile
 
 
 class Merchant(Base):
@@ -25,13 +24,3 @@ class Merchant(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    def profile(self) -> MerchantProfile:
-        return MerchantProfile(
-            id=self.id,
-            name=self.name,
-            aliases=tuple(self.aliases or ()),
-            english_name=self.english_name,
-            shop_no=self.shop_no,
-            payment_merchant_ids=tuple(self.payment_merchant_ids or ()),
-        )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from core.errors import AppError, NotFound
 from merchants.models import Merchant
 from merchants.schemas import MerchantIn
-from merchants.types import MerchantProfile
+from merchants.types import MerchantProfile, profile_of
 
 _registry_adapter = TypeAdapter(list[MerchantIn])
 DEMO_MALL = Path(__file__).with_name("demo_mall.json")
@@ -49,6 +49,11 @@ def get(*, db_session: Session, merchant_id: str) -> Merchant | None:
     return db_session.get(Merchant, merchant_id)
 
 
+def name_of(*, db_session: Session, merchant_id: str | None) -> str | None:
+    merchant = get(db_session=db_session, merchant_id=merchant_id) if merchant_id else None
+    return merchant.name if merchant else None
+
+
 def get_or_raise(*, db_session: Session, merchant_id: str) -> Merchant:
     merchant = get(db_session=db_session, merchant_id=merchant_id)
     if merchant is None:
@@ -64,5 +69,5 @@ def get_all(*, db_session: Session, active_only: bool = False) -> list[Merchant]
 
 
 def active_profiles(*, db_session: Session) -> list[MerchantProfile]:
-    return [m.profile() for m in get_all(db_session=db_session, active_only=True)]
+    return [profile_of(m) for m in get_all(db_session=db_session, active_only=True)]
 

@@ -19,6 +19,18 @@ class MerchantProfile:
     payment_merchant_ids: tuple[str, ...] = ()
 
 
+def profile_of(entry: Any) -> MerchantProfile:
+    """The profile of a registry entry: an ORM row or a validated import record."""
+    return MerchantProfile(
+        id=entry.id,
+        name=entry.name,
+        aliases=tuple(entry.aliases or ()),
+        english_name=entry.english_name,
+        shop_no=entry.shop_no,
+        payment_merchant_ids=tuple(entry.payment_merchant_ids or ()),
+    )
+
+
 @dataclass(frozen=True)
 class MerchantMatch:
     """Recognition result. ``merchant_id`` is None for "not one of the mall's stores"."""

@@ -31,16 +31,13 @@ def process_file(image: Path, *, member_code: str) -> dict:
 
 
 def as_json(db_session, receipt: Receipt) -> dict:
-    merchant = (
-        merchant_service.get(db_session=db_session, merchant_id=receipt.merchant_id)
-        if receipt.merchant_id
-        else None
-    )
     return {
         "receipt_id": receipt.id,
         "status": receipt.status,
         "merchant_id": receipt.merchant_id,
-        "merchant": merchant.name if merchant else None,
+        "merchant": merchant_service.name_of(
+            db_session=db_session, merchant_id=receipt.merchant_id
+        ),
         "date": receipt.purchase_date.isoformat() if receipt.purchase_date else None,
         "time": receipt.purchase_time.isoformat() if receipt.purchase_time else None,
         "total": _money(receipt.total),

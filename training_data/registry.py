@@ -6,7 +6,7 @@ from typing import Any
 
 from merchants.schemas import MerchantIn
 from merchants.service import DEMO_MALL, parse_registry
-from merchants.types import MerchantProfile
+from merchants.types import MerchantProfile, profile_of
 
 
 def load_registry(path: str | Path = DEMO_MALL) -> list[dict[str, Any]]:
@@ -21,14 +21,3 @@ def load_merchants(path: str | Path = DEMO_MALL) -> list[MerchantProfile]:
 
 def active_entries(path: str | Path) -> list[MerchantIn]:
     return [m for m in parse_registry(Path(path).read_bytes()) if m.active]
-
-
-def profile_of(entry: MerchantIn) -> MerchantProfile:
-    return MerchantProfile(
-        id=entry.id,
-        name=entry.name,
-        aliases=tuple(entry.aliases),
-        english_name=entry.english_name,
-        shop_no=entry.shop_no,
-        payment_merchant_ids=tuple(entry.payment_merchant_ids),
-    )
