@@ -13,27 +13,8 @@ from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
+from merchants.parsing.values import MONTHS
+
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 # The day takes two digits even when a time follows unspaced, as OCR returns it: 2026-11-2014:32

@@ -1,0 +1,1 @@
+"""One module per extracted field; each exposes ``read(lines, template, ...)``."""

@@ -1,0 +1,221 @@
+"""The total: the amount actually paid.
+
+Preferred labels (实付, Total Payable, …) win; among several, a merchant template's
+own labels first, then the lowest on the receipt (rounded and net totals come last),
+then the better-ranked label. A preferred amount that equals another labelled amount
+plus the change is cash handed over (``应收 95 / 实收 100 / 找零 5``) and is skipped.
+Without a preferred label, 合计 − 优惠, a fallback label (合计, Subtotal), the last
+non-cash payment line (微信支付 128.00) or cash minus change, and finally the largest
+unlabelled amount are tried, each less sure. A rounding adjustment printed below the
+chosen amount is applied when the rounded amount is confirmed further down.
+"""
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from merchants.parsing.confidence import BASE, combine
+from merchants.parsing.labels import LabelSet
+from merchants.parsing.scan import Candidate, Finder, Line, candidates, lines_before_end
+from merchants.parsing.template import Template
+from merchants.parsing.values import Found, find_money, integer_after_label, money_regex
+from merchants.types import FieldValue
+
+_CENTS = re.compile(r"[.,]\d")
+MAX_AGREEMENTS = 2
+MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
+PRINTED_ROLES = (None, "label", "fallback")
+NAMING_ROLES = ("label", "fallback")
+CASH = "cash"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Every amount that can confirm or contradict a total."""
+
+    gross: tuple[Decimal, ...]
+    discount: Decimal
+    tendered: tuple[Candidate, ...]
+    change: tuple[Decimal, ...]
+    paid: tuple[Candidate, ...]  # amounts on non-cash payment lines
+    printed: tuple[Candidate, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: Decimal
+    how: str
+    candidate: Candidate | None
+    used: str = ""  # the cross-check the value was computed from (not counted again)
+    rounded: bool = False  # a rounding adjustment was applied to the labelled amount
+
+
+def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
+    rules = template.fields["total"]
+    scope = lines_before_end(lines, rules.end_labels)
+    finder = _money_finder(template, rules.labels)
+    found = [_unsigned(c) for c in candidates(scope, rules.labels, finder)]
+    paid = [
+        c for c in candidates(scope, template.payment_labels, finder) if c.role not in (None, CASH)
+    ]
+    evidence = _evidence(found, paid)
+    choice = _choose(found, evidence, template.id)
+    if choice is None:
+        return None
+    choice = _rounded(choice, found, evidence)
+    agreements = min(MAX_AGREEMENTS, _support(choice, evidence))
+    conflicts = _conflicts(choice, evidence)
+    score = choice.candidate.score if choice.candidate else 0.0
+    return FieldValue(
+        value=choice.value,
+        confidence=combine(BASE[choice.how], score, agreements, conflicts),
+        source=_source(template, choice),
+        raw=choice.candidate.line.text if choice.candidate else None,
+    )
+
+
+def _money_finder(template: Template, labels: LabelSet) -> Finder:
+    """Amounts in a line, plus bare integers right after a total label (``实收:128``)."""
+    separator = template.options.decimal_separator
+    regex = money_regex(separator)
+
+    def find(text: str) -> list[Found]:
+        found = find_money(text, regex, separator)
+        for hit in labels.scan(text):
+            integer = integer_after_label(text[hit.end :])
+            if hit.label.role in NAMING_ROLES and integer:
+                start, end = hit.end + integer.start, hit.end + integer.end
+                if not any(f.start < end and start < f.end for f in found):
+                    found.append(Found(integer.value, start, end, integer.raw))
+        return sorted(found, key=lambda f: f.start)
+
+    return find
+
+
+def _unsigned(c: Candidate) -> Candidate:
+    """A total printed with a minus (``Total Payable: -51.88``, OCR noise) keeps its amount."""
+    if c.role in NAMING_ROLES and c.value < 0:
+        return dataclasses.replace(c, value=-c.value)
+    return c
+
+
+def _evidence(found: list[Candidate], paid: list[Candidate]) -> Evidence:
+    def positive(role: str) -> tuple[Candidate, ...]:
+        return tuple(c for c in found if c.role == role and c.value > 0)
+
+    return Evidence(
+        gross=tuple(c.value for c in positive("fallback")),
+        discount=sum((abs(c.value) for c in found if c.role == "discount"), Decimal(0)),
+        tendered=positive("tendered"),
+        change=tuple(abs(c.value) for c in found if c.role == "change" and c.value != 0),
+        paid=tuple(c for c in paid if c.value > 0),
+        printed=tuple(c for c in found if c.role in PRINTED_ROLES and c.value > 0),
+    )
+
+
+def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Choice | None:
+    preferred = _ranked(found, "label", evidence, template_id)
+    if preferred:
+        return Choice(preferred[0].value, "label", preferred[0])
+    fallback = _ranked(found, "fallback", evidence, template_id)
+    if fallback and evidence.discount:
+        net = fallback[0].value - evidence.discount
+        if net > 0:
+            return Choice(net, "derived", fallback[0], used="gross")
+    if fallback:
+        return Choice(fallback[0].value, "fallback", fallback[0], used="gross")
+    paid = _paid_amounts(evidence)
+    if paid:
+        value, candidate = paid[-1]
+        return Choice(value, "derived", candidate, used="paid")
+    unlabelled = [c for c in found if c.role is None and c.value > 0]
+    if unlabelled:
+        largest = max(unlabelled, key=lambda c: (c.value, -c.line.index))
+        return Choice(largest.value, "guess", largest)
+    return None
+
+
+def _ranked(
+    found: list[Candidate], role: str, evidence: Evidence, template_id: str
+) -> list[Candidate]:
+    """Positive amounts of one role that are not cash handed over: the merchant's own
+    labels before inherited ones, amounts with cents before bare integers (``Item
+    Total 3``), then the lowest line, then the better label."""
+    kept = [c for c in found if c.role == role and c.value > 0 and not _is_tendered(c, evidence)]
+
+    def key(c: Candidate) -> tuple[bool, bool, int, int]:
+        label = c.label
+        return (
+            label is not None and label.origin != template_id,
+            _CENTS.search(c.raw) is None,
+            -c.line.index,
+            label.rank if label else 0,
+        )
+
+    return sorted(kept, key=key)
+
+
+def _is_tendered(c: Candidate, evidence: Evidence) -> bool:
+    return any(
+        c.value - change == other.value and other.line.index != c.line.index
+        for change in evidence.change
+        for other in evidence.printed
+        if other.role in NAMING_ROLES
+    )
+
+
+def _rounded(choice: Choice, found: list[Candidate], evidence: Evidence) -> Choice:
+    """The total after a rounding adjustment printed below it, when the rounded amount
+    is printed further down or is what was paid (the adjustment's sign is often lost)."""
+    if choice.candidate is None:
+        return choice
+    below = choice.candidate.line.index
+    paid = {value for value, _ in _paid_amounts(evidence)}
+    for rounding in (c for c in found if c.role == "rounding" and c.line.index > below):
+        if not 0 < abs(rounding.value) < MAX_ROUNDING:
+            continue
+        for value in (choice.value + abs(rounding.value), choice.value - abs(rounding.value)):
+            printed = any(c.value == value and c.line.index > rounding.line.index for c in found)
+            if value > 0 and (printed or value in paid):
+                return dataclasses.replace(choice, value=value, rounded=True)
+    return choice
+
+
+def _paid_amounts(evidence: Evidence) -> list[tuple[Decimal, Candidate]]:
+    """Amounts on non-cash payment lines, and cash handed over minus change."""
+    paid = [(c.value, c) for c in evidence.paid]
+    paid += [(t.value - c, t) for t in evidence.tendered for c in evidence.change if t.value > c]
+    return paid
+
+
+def _support(choice: Choice, evidence: Evidence) -> int:
+    """How many independent cross-checks agree with the chosen value."""
+    value = choice.value
+    checks = {
+        "gross": any(g - evidence.discount == value for g in evidence.gross),
+        "paid": any(paid == value for paid, _ in _paid_amounts(evidence))
+        or any(t.value == value for t in evidence.tendered),
+        "printed": _printed_elsewhere(choice, evidence),
+    }
+    return sum(ok for name, ok in checks.items() if name != choice.used)
+
+
+def _conflicts(choice: Choice, evidence: Evidence) -> int:
+    """Cash handed over that is less than the total; a total printed with a minus."""
+    short_cash = bool(evidence.tendered) and max(t.value for t in evidence.tendered) < choice.value
+    signed = choice.candidate is not None and "-" in choice.candidate.raw
+    return int(short_cash) + int(signed)
+
+
+def _printed_elsewhere(choice: Choice, evidence: Evidence) -> bool:
+    line = choice.candidate.line.index if choice.candidate else -1
+    return any(c.value == choice.value and c.line.index != line for c in evidence.printed)
+
+
+def _source(template: Template, choice: Choice) -> str:
+    label = choice.candidate.label if choice.candidate else None
+    origin = label.origin if label else template.id
+    detail = label.text if label and choice.how != "derived" else choice.used or "largest"
+    return f"{origin}:total:{choice.how}:{detail}{'+rounding' if choice.rounded else ''}"

@@ -1,0 +1,123 @@
+"""Purchase date and time.
+
+A date or time next to a preferred label (日期, 结账时间, Date) wins; an excluded
+label (有效期, 下单时间) rules a value out; otherwise the first plausible one from the
+top is taken. A time printed on the chosen date's line beats other unlabelled times.
+Dates in the future or older than ``max_age_days`` are kept but much less sure.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+
+from merchants.parsing.confidence import BASE, combine
+from merchants.parsing.scan import Candidate, Line, candidates, lines_before_end
+from merchants.parsing.template import Template
+from merchants.parsing.values import Found, find_dates, find_times
+from merchants.types import FieldValue
+
+EARLIEST_YEAR = 2000
+FUTURE_TOLERANCE = dt.timedelta(days=1)
+ROLE_ORDER = {"label": 0, "fallback": 1, None: 2}
+
+
+def read_date(
+    lines: Sequence[Line], template: Template, today: dt.date
+) -> tuple[FieldValue | None, int | None]:
+    """The date and the index of the line it was read from."""
+    rules = template.fields["date"]
+    patterns = rules.patterns
+    found = [
+        c
+        for c in candidates(
+            lines_before_end(lines, rules.end_labels),
+            rules.labels,
+            lambda text: find_dates(text, patterns),
+        )
+        if c.role in ROLE_ORDER and c.value.year >= EARLIEST_YEAR
+    ]
+    if not found:
+        return None, None
+    latest = _shifted(today, FUTURE_TOLERANCE)
+    earliest = _shifted(today, -dt.timedelta(days=template.options.max_age_days))
+
+    def implausible(c: Candidate) -> int:
+        return int(c.value > latest) + int(c.value < earliest)
+
+    best = min(found, key=lambda c: (implausible(c), ROLE_ORDER[c.role], _rank(c), c.line.index))
+    agreements = int(any(c.value == best.value and c.line.index != best.line.index for c in found))
+    conflicts = implausible(best) + int(
+        best.role is None and any(c.value != best.value and not implausible(c) for c in found)
+    )
+    value = FieldValue(
+        value=best.value,
+        confidence=combine(_base(best), best.score, agreements, conflicts),
+        source=_source(template, "date", best),
+        raw=best.line.text,
+    )
+    return value, best.line.index
+
+
+def read_time(
+    lines: Sequence[Line], template: Template, date_line: int | None
+) -> FieldValue | None:
+    rules = template.fields["time"]
+    date_patterns = template.fields["date"].patterns
+
+    def finder(text: str) -> list[Found]:
+        return find_times(_blank(text, find_dates(text, date_patterns)), rules.patterns)
+
+    found = [
+        c
+        for c in candidates(lines_before_end(lines, rules.end_labels), rules.labels, finder)
+        if c.role in ROLE_ORDER
+    ]
+    if not found:
+        return None
+    best = min(found, key=lambda c: (_time_order(c, date_line), _rank(c), c.line.index))
+    how = "same_line" if best.role is None and best.line.index == date_line else _how(best)
+    return FieldValue(
+        value=best.value,
+        confidence=combine(BASE[how], best.score),
+        source=_source(template, "time", best, how),
+        raw=best.line.text,
+    )
+
+
+def _shifted(day: dt.date, delta: dt.timedelta) -> dt.date:
+    try:
+        return day + delta
+    except OverflowError:
+        return dt.date.max if delta > dt.timedelta(0) else dt.date.min
+
+
+def _time_order(c: Candidate, date_line: int | None) -> int:
+    if c.role == "label":
+        return 0
+    if c.line.index == date_line:
+        return 1
+    return 2 + ROLE_ORDER[c.role]
+
+
+def _blank(text: str, spans: list[Found]) -> str:
+    """Replace the dates in ``text`` with spaces so their digits are not read as a time."""
+    for span in spans:
+        text = text[: span.start] + " " * (span.end - span.start) + text[span.end :]
+    return text
+
+
+def _rank(c: Candidate) -> int:
+    return c.label.rank if c.label else 0
+
+
+def _how(c: Candidate) -> str:
+    return c.role if c.role in ("label", "fallback") else "unlabelled"
+
+
+def _base(c: Candidate) -> float:
+    return BASE[_how(c)]
+
+
+def _source(template: Template, field: str, c: Candidate, how: str | None = None) -> str:
+    origin = c.label.origin if c.label else template.id
+    detail = f":{c.label.text}" if c.label else ""
+    return f"{origin}:{field}:{how or _how(c)}{detail}"
