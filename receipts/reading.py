@@ -55,9 +55,18 @@ class Reading:
 class Reader:
     """Reads receipts against one registry snapshot; reuse it across receipts."""
 
-    def __init__(self, merchants: Sequence[MerchantProfile], templates: TemplateSet | None = None):
+    def __init__(
+        self,
+        merchants: Sequence[MerchantProfile],
+        templates: TemplateSet | None = None,
+        *,
+        today: date | None = None,
+    ):
+        """``today`` pins the upload date the date checks assume (evaluating old data sets);
+        by default each read uses the real date."""
         self.index = MerchantIndex(merchants)
         self.templates = templates or default_templates()
+        self.today = today
 
     def read(self, data: bytes, *, today: date | None = None) -> Reading:
         started = clock.perf_counter()
@@ -65,7 +74,7 @@ class Reader:
         rows = group_rows(ocr_result.lines)
         match = self.index.recognize(rows)
         template = self.templates.for_merchant(match.merchant_id)
-        extraction = extract(rows, template, today=today)
+        extraction = extract(rows, template, today=today or self.today)
         return Reading(
             prepared=prepared,
             ocr=ocr_result,

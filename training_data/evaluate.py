@@ -294,6 +294,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--merchants", type=Path, help="registry JSON; default: the label merchants"
     )
     parser.add_argument("--limit", type=int, help="evaluate only the first N labelled receipts")
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        help="judge date plausibility as if uploaded on this day (YYYY-MM-DD), for old data sets",
+    )
     parser.add_argument("--details", type=Path, help="write one JSON line per receipt here")
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object and nothing else"
@@ -310,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profiles = profiles_from_labels(s.label for s in samples)
     from receipts.reading import Reader  # the whole OCR stack: loaded only to really evaluate
 
-    reader = Reader(profiles)
+    reader = Reader(profiles, today=args.today)
     names = {p.id: p.name for p in profiles}
     on_outcome = None if args.json else stderr_progress(len(samples))
     report, outcomes = evaluate(samples, reader, names, on_outcome=on_outcome)
