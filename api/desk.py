@@ -7,6 +7,7 @@ from api.auth import CurrentStaff, RequireRole
 from api.deps import DbSession
 from api.presenters import review_item
 from api.schemas import ApproveRequest, RejectRequest, ReviewItem, ReviewQueue
+from ocr.image import sniff_format
 from receipts import flow, storage
 
 router = APIRouter(
@@ -37,7 +38,9 @@ def get_receipt(receipt_id: str, db_session: DbSession) -> ReviewItem:
 @router.get("/receipts/{receipt_id}/image")
 def get_image(receipt_id: str, db_session: DbSession) -> Response:
     receipt = flow.get_or_raise(db_session=db_session, receipt_id=receipt_id)
-    return Response(storage.get(receipt.image_sha256), media_type="application/octet-stream")
+    data = storage.get(receipt.image_sha256)
+    fmt = sniff_format(data)
+    return Response(data, media_type=f"image/{fmt.lower()}" if fmt else "application/octet-stream")
 
 
 @router.post("/receipts/{receipt_id}/approve", response_model=ReviewItem)

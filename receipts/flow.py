@@ -251,10 +251,12 @@ def review_queue(
     query = select(Receipt).where(Receipt.status == Status.NEEDS_REVIEW)
     if merchant_id:
         query = query.where(Receipt.merchant_id == merchant_id)
-    items = list(db_session.scalars(query.order_by(Receipt.created_at).limit(limit * 4)))
-    if reason:
-        items = [r for r in items if reason in (r.reasons or [])]
-    return items[:limit]
+    query = query.order_by(Receipt.created_at)
+    if not reason:
+        return list(db_session.scalars(query.limit(limit)))
+    # Reason codes live in a JSON list, which SQLite and PostgreSQL query differently; the
+    # review queue is small (a desk's working backlog), so it is filtered here.
+    return [r for r in db_session.scalars(query) if reason in (r.reasons or [])][:limit]
 
 
 def approve_review(

@@ -126,6 +126,9 @@ def test_desk_works_the_review_queue(client, member, reads):
     queue = client.get("/api/v1/desk/review", headers=desk).json()["items"]
     assert [item["id"] for item in queue] == [first["id"], second["id"]]
     assert queue[0]["reasons"][0]["message"]
+    image = client.get(queue[0]["image_url"], headers=desk)
+    assert image.headers["content-type"] == "image/png"
+    assert image.content == photo_bytes(1)
 
     approved = client.post(
         f"/api/v1/desk/receipts/{first['id']}/approve", headers=desk,
@@ -152,3 +155,15 @@ def test_desk_api_refuses_members_and_other_roles(client, member):
     as_ops = client.get("/api/v1/desk/review", headers=_auth(issue_staff_token("o", "ops")))
     assert as_member.status_code == 403 and as_ops.status_code == 403
     assert as_ops.json()["error"]["code"] == "role_forbidden"
+
+
+def test_review_queue_filters_by_reason(client, member, reads):
+    reads(reading(conf=0.5))
+    low = _wait_final(client, member, _upload(client, member, photo_bytes(1)).json()["id"])
+    reads(reading(merchant=None, receipt_no="B-1"))
+    unknown = _wait_final(client, member, _upload(client, member, photo_bytes(2)).json()["id"])
+    desk = _auth(issue_staff_token("li", "desk"))
+    by_reason = client.get("/api/v1/desk/review?reason=merchant_unknown", headers=desk).json()
+    assert [item["id"] for item in by_reason["items"]] == [unknown["id"]]
+    everything = client.get("/api/v1/desk/review", headers=desk).json()
+    assert [item["id"] for item in everything["items"]] == [low["id"], unknown["id"]]
