@@ -163,12 +163,13 @@ def test_merchant_template_changes_what_the_generic_one_reads() -> None:
     templates = TemplateSet.from_dir(TEMPLATES)
     receipt = rows(
         "海底捞火锅",
-        "下单时间：2026-11-20 18:05:11",
+        "账单编号：HDL20261120088",
         "结账时间：2026-11-20 19:42:30",
         "实付金额：165.60",
     )
     today = dt.date(2026, 11, 25)
-    assert extract(receipt, templates.generic, today=today).value("time") == dt.time(18, 5, 11)
-    assert extract(receipt, templates.for_merchant("m003"), today=today).value("time") == dt.time(
-        19, 42, 30
+    assert extract(receipt, templates.generic, today=today).value("receipt_no") is None
+    assert (
+        extract(receipt, templates.for_merchant("m003"), today=today).value("receipt_no")
+        == "HDL20261120088"
     )
