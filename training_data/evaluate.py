@@ -74,6 +74,11 @@ class Outcome:
     seconds: float = 0.0
     error: str | None = None
     got: dict[str, str | None] = field(default_factory=dict)
+    expected: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def wrong(self) -> list[str]:
+        return [name for name, right in self.correct.items() if not right]
 
     @property
     def all_key_fields_right(self) -> bool | None:
@@ -140,13 +145,20 @@ def judge(label: Mapping[str, Any], reading: ReadingLike, names: Mapping[str, st
         correct=correct,
         auto_approved=reading.auto_approvable,
         got={name: None if value is None else str(value) for name, value in found.items()},
+        expected=expected_values(label),
     )
 
 
 def failed(label: Mapping[str, Any], error: AppError) -> Outcome:
     """A receipt the reader refused counts as wrong on every labelled field."""
     correct = {name: False for name in FIELDS if labelled(label, name)}
-    return Outcome(file=str(label["file"]), correct=correct, error=error.code)
+    return Outcome(
+        file=str(label["file"]), correct=correct, error=error.code, expected=expected_values(label)
+    )
+
+
+def expected_values(label: Mapping[str, Any]) -> dict[str, str]:
+    return {name: str(label[name]) for name in FIELDS if labelled(label, name)}
 
 
 def evaluate_one(sample: Sample, reader: ReaderLike, names: Mapping[str, str]) -> Outcome:
@@ -213,6 +225,32 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     }
 
 
+def per_merchant(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
+    """The report for each labelled merchant, so ops see which store to fix first."""
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        groups.setdefault(outcome.expected.get("merchant", "(unlabelled)"), []).append(outcome)
+    return {name: summarize(group) for name, group in sorted(groups.items())}
+
+
+def worst_cases(outcomes: Sequence[Outcome], n: int) -> list[dict[str, Any]]:
+    """The ``n`` worst receipts: wrong but auto-approved first (they would credit wrong
+    points), then by how many fields were wrong."""
+    wrong = [o for o in outcomes if o.wrong]
+    wrong.sort(key=lambda o: (not o.auto_approved, -len(o.wrong), o.file))
+    return [
+        {
+            "file": o.file,
+            "wrong": o.wrong,
+            "auto_approved": o.auto_approved,
+            "expected": o.expected,
+            "got": {name: o.got.get(name) for name in o.expected},
+            "error": o.error,
+        }
+        for o in wrong[:n]
+    ]
+
+
 def profiles_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[MerchantProfile]:
     """A registry of the distinct label merchants, for label sets without a registry file."""
     by_key: dict[str, MerchantProfile] = {}
@@ -271,6 +309,18 @@ def format_table(report: Mapping[str, Any]) -> str:
     )
     if report["errors"]:
         lines.append(f"receipts the reader refused: {report['errors']}")
+    for name, sub in report.get("per_merchant", {}).items():
+        every = sub["fields"].get("all", {}).get("accuracy")
+        lines.append(
+            f"  {name}: {sub['n']} receipts, all right {percent(every)}, "
+            f"auto-approved {percent(sub['auto_approve']['rate'])}"
+        )
+    for case in report.get("worst", []):
+        flag = " AUTO-APPROVED" if case["auto_approved"] else ""
+        lines.append(
+            f"  {case['file']}{flag}: wrong {', '.join(case['wrong'])}; "
+            f"expected {case['expected']}; read {case['got']}"
+        )
     return "\n".join(lines)
 
 
@@ -299,6 +349,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=date.fromisoformat,
         help="judge date plausibility as if uploaded on this day (YYYY-MM-DD), for old data sets",
     )
+    parser.add_argument(
+        "--per-merchant", action="store_true", help="add the report for each labelled merchant"
+    )
+    parser.add_argument(
+        "--errors", type=int, default=0, metavar="N", help="add the N worst receipts, what was read"
+    )
     parser.add_argument("--details", type=Path, help="write one JSON line per receipt here")
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object and nothing else"
@@ -319,6 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = {p.id: p.name for p in profiles}
     on_outcome = None if args.json else stderr_progress(len(samples))
     report, outcomes = evaluate(samples, reader, names, on_outcome=on_outcome)
+    if args.per_merchant:
+        report["per_merchant"] = per_merchant(outcomes)
+    if args.errors:
+        report["worst"] = worst_cases(outcomes, args.errors)
     if args.details:
         write_details(args.details, outcomes)
     print(json.dumps(report, ensure_ascii=False) if args.json else format_table(report))

@@ -15,7 +15,9 @@ from training_data.evaluate import (
     evaluate,
     format_table,
     load_samples,
+    per_merchant,
     profiles_from_labels,
+    worst_cases,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,3 +203,33 @@ def test_cli_json_prints_one_report_object(tmp_path):
     assert set(report["fields"]) == {"merchant", "date", "time", "total", "all"}
     assert set(report["auto_approve"]) == {"rate", "precision"}
     assert report["seconds_per_receipt"] > 0
+
+
+def test_per_merchant_reports_each_labelled_store(tmp_path):
+    right = fake_reading("m1", date(2026, 11, 20), time(14, 32, 5), Decimal("128"), auto=True)
+    wrong_total = fake_reading("m1", date(2026, 11, 20), time(14, 32, 5), Decimal("12.8"))
+    diy = fake_reading("m2", date(2018, 3, 16), None, Decimal("53.30"), auto=True)
+    _, outcomes = run(tmp_path, [(ZH_LABEL, right), (ZH_LABEL, wrong_total), (SROIE_LABEL, diy)])
+    report = per_merchant(outcomes)
+    assert sorted(report) == sorted([ZH_LABEL["merchant"], SROIE_LABEL["merchant"]])
+    starbucks = report[ZH_LABEL["merchant"]]
+    assert (starbucks["n"], starbucks["fields"]["all"]["correct"]) == (2, 1)
+    assert starbucks["auto_approve"]["rate"] == 0.5
+    assert report[SROIE_LABEL["merchant"]]["fields"]["all"]["accuracy"] == 1.0
+
+
+def test_worst_cases_put_wrong_auto_approvals_first(tmp_path):
+    wrong_everything = fake_reading(None)
+    wrong_total_approved = fake_reading(
+        "m1", date(2026, 11, 20), time(14, 32, 5), Decimal("12.80"), auto=True
+    )
+    right = fake_reading("m1", date(2026, 11, 20), time(14, 32, 5), Decimal("128"), auto=True)
+    _, outcomes = run(
+        tmp_path, [(ZH_LABEL, wrong_everything), (ZH_LABEL, wrong_total_approved), (ZH_LABEL, right)]
+    )
+    cases = worst_cases(outcomes, 5)
+    assert [c["file"] for c in cases] == ["r1.jpg", "r0.jpg"]
+    assert cases[0]["wrong"] == ["total"] and cases[0]["auto_approved"] is True
+    assert cases[0]["expected"]["total"] == "128.00" and cases[0]["got"]["total"] == "12.80"
+    assert cases[1]["wrong"] == ["merchant", "date", "time", "total"]
+    assert worst_cases(outcomes, 1) == cases[:1]
