@@ -53,6 +53,9 @@ class ReadingLike(Protocol):
     @property
     def auto_approvable(self) -> bool: ...
 
+    @property
+    def confidence(self) -> dict[str, float]: ...
+
 
 class ReaderLike(Protocol):
     def read(self, data: bytes) -> ReadingLike: ...
@@ -75,6 +78,7 @@ class Outcome:
     error: str | None = None
     got: dict[str, str | None] = field(default_factory=dict)
     expected: dict[str, str] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
 
     @property
     def wrong(self) -> list[str]:
@@ -146,6 +150,7 @@ def judge(label: Mapping[str, Any], reading: ReadingLike, names: Mapping[str, st
         auto_approved=reading.auto_approvable,
         got={name: None if value is None else str(value) for name, value in found.items()},
         expected=expected_values(label),
+        confidence={name: reading.confidence.get(name, 0.0) for name in correct},
     )
 
 
@@ -222,7 +227,26 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         },
         "seconds_per_receipt": ratio(sum(o.seconds for o in outcomes), len(outcomes)),
         "errors": sum(o.error is not None for o in outcomes),
+        "reliability": reliability(outcomes),
     }
+
+
+CONFIDENCE_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+def reliability(outcomes: Sequence[Outcome]) -> dict[str, list[dict[str, Any]]]:
+    """Per field: how often values in each confidence band were right. A calibrated
+    confidence has accuracy close to the band's values."""
+    table = {}
+    for name in KEY_FIELDS:
+        scored = [(o.confidence[name], o.correct[name]) for o in outcomes if name in o.confidence]
+        rows = []
+        for low, high in zip(CONFIDENCE_BINS, (*CONFIDENCE_BINS[1:], 1.01), strict=True):
+            verdicts = [right for conf, right in scored if low <= conf < high]
+            if verdicts:
+                rows.append({"from": low, "to": min(high, 1.0), **field_score(verdicts)})
+        table[name] = rows
+    return table
 
 
 def per_merchant(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
@@ -309,6 +333,11 @@ def format_table(report: Mapping[str, Any]) -> str:
     )
     if report["errors"]:
         lines.append(f"receipts the reader refused: {report['errors']}")
+    for name, rows in report["reliability"].items():
+        bands = ", ".join(
+            f"{row['from']:.2f}+: {row['correct']}/{row['n']}" for row in rows
+        )
+        lines.append(f"confidence of {name}: {bands}")
     for name, sub in report.get("per_merchant", {}).items():
         every = sub["fields"].get("all", {}).get("accuracy")
         lines.append(

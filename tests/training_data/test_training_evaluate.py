@@ -30,10 +30,17 @@ class FakeReading:
     extraction: Extraction
     auto_approvable: bool
 
+    @property
+    def confidence(self) -> dict[str, float]:
+        scores = {name: fv.confidence for name, fv in self.extraction.fields.items()}
+        return {"merchant": self.merchant.confidence, **scores}
 
-def fake_reading(merchant_id, day=None, clock=None, total=None, auto=False) -> FakeReading:
+
+def fake_reading(
+    merchant_id, day=None, clock=None, total=None, auto=False, conf=0.9
+) -> FakeReading:
     values = {"date": day, "time": clock, "total": total}
-    fields = {k: FieldValue(v, 0.9, "fake") for k, v in values.items() if v is not None}
+    fields = {k: FieldValue(v, conf, "fake") for k, v in values.items() if v is not None}
     match = MerchantMatch(merchant_id, NAMES.get(merchant_id), 90.0, 30.0, 0.9)
     return FakeReading(match, Extraction("fake", fields), auto)
 
@@ -233,3 +240,14 @@ def test_worst_cases_put_wrong_auto_approvals_first(tmp_path):
     assert cases[0]["expected"]["total"] == "128.00" and cases[0]["got"]["total"] == "12.80"
     assert cases[1]["wrong"] == ["merchant", "date", "time", "total"]
     assert worst_cases(outcomes, 1) == cases[:1]
+
+
+def test_reliability_bins_accuracy_by_confidence(tmp_path):
+    sure_right = fake_reading("m1", date(2026, 11, 20), None, Decimal("128"), conf=0.97)
+    sure_wrong = fake_reading("m1", date(2026, 11, 20), None, Decimal("12.8"), conf=0.96)
+    doubtful = fake_reading("m1", date(2026, 11, 20), None, Decimal("128"), conf=0.6)
+    report, _ = run(tmp_path, [(ZH_LABEL, sure_right), (ZH_LABEL, sure_wrong), (ZH_LABEL, doubtful)])
+    totals = {(row["from"], row["to"]): row for row in report["reliability"]["total"]}
+    assert totals[(0.95, 0.99)]["n"] == 2 and totals[(0.95, 0.99)]["accuracy"] == 0.5
+    assert totals[(0.5, 0.7)]["n"] == 1 and totals[(0.5, 0.7)]["accuracy"] == 1.0
+    assert sum(row["n"] for row in report["reliability"]["total"]) == 3
