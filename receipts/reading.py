@@ -5,10 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
-import merchants
-from merchants.parsing import TemplateSet, extract
+from merchants.parsing import BUNDLED_DIR, TemplateSet, extract
 from merchants.recognize import MerchantIndex
 from merchants.types import Extraction, MerchantMatch, MerchantProfile
 from ocr.layout import group_rows
@@ -85,12 +83,9 @@ class Reader:
         )
 
 
-BUNDLED_TEMPLATES = Path(merchants.__file__).with_name("templates")
-
-
 @lru_cache(maxsize=1)
 def default_templates() -> TemplateSet:
-    return TemplateSet.from_dir(BUNDLED_TEMPLATES)
+    return TemplateSet.from_dir(BUNDLED_DIR)
 
 
 @lru_cache(maxsize=4)

@@ -20,6 +20,8 @@ from merchants.parsing.labels import Label, LabelSet
 from merchants.parsing.schema import TemplateSpec
 
 GENERIC_ID = "_generic"
+# The templates shipped with the service: merchants/templates/*.yaml
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "templates"
 OPTION_DEFAULTS: dict[str, Any] = {"decimal_separator": ".", "max_age_days": 400}
 LABEL_ROLES: dict[str, tuple[str, ...]] = {
     "date": ("labels", "fallback_labels", "exclude_labels"),

@@ -2,18 +2,17 @@
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from merchants.parsing import TemplateSet, extract
+from merchants.parsing import BUNDLED_DIR, TemplateSet, extract
 from merchants.parsing.normalize import normalize_text
 from merchants.recognize import MerchantIndex
 from merchants.types import PAYMENT_METHODS, MerchantProfile
 from ocr.types import Row
 
-TEMPLATES = TemplateSet.from_dir(Path(__file__).parents[2] / "merchants" / "templates")
+TEMPLATES = TemplateSet.from_dir(BUNDLED_DIR)
 INDEX = MerchantIndex(
     [
         MerchantProfile(

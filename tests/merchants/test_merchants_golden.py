@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from merchants.parsing import TemplateSet, extract
+from merchants.parsing import BUNDLED_DIR, TemplateSet, extract
 from ocr.types import Row
 
 CASES = Path(__file__).parent / "cases"
-TEMPLATES = Path(__file__).parents[2] / "merchants" / "templates"
+TEMPLATES = BUNDLED_DIR
 _SCORE_PREFIX = re.compile(r"^\[(?P<score>[01](?:\.\d+)?)\] ")
 
 

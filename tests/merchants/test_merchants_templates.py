@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from merchants.parsing import GENERIC_ID, TemplateError, TemplateSet, extract, load_template
+from merchants.parsing import (
+    BUNDLED_DIR,
+    GENERIC_ID,
+    TemplateError,
+    TemplateSet,
+    extract,
+    load_template,
+)
 from ocr.types import Row
 
-TEMPLATES = Path(__file__).parents[2] / "merchants" / "templates"
+TEMPLATES = BUNDLED_DIR
 CASES = Path(__file__).parent / "cases"
 BUNDLED = sorted(TEMPLATES.glob("*.yaml"))
 

@@ -3,16 +3,15 @@
 import datetime as dt
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from merchants.parsing import TemplateSet
+from merchants.parsing import BUNDLED_DIR, TemplateSet
 from merchants.parsing.labels import label_regex
 from merchants.parsing.normalize import fix_digit_confusions, fold, normalize_text
 from merchants.parsing.values import find_dates, find_money, find_times, money_regex, parse_money
 
-TEMPLATES = Path(__file__).parents[2] / "merchants" / "templates"
+TEMPLATES = BUNDLED_DIR
 
 
 @pytest.fixture(scope="module")

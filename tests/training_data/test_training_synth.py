@@ -182,10 +182,9 @@ def test_strength_outside_its_range_is_refused():
 
 @pytest.fixture(scope="session")
 def ocr_engine():
-    from ocr.backends.rapid import RapidOcrBackend
-    from ocr.settings import OcrSettings
+    from ocr.backends import get_backend
 
-    return RapidOcrBackend(OcrSettings())
+    return get_backend()
 
 
 def ocr_text(engine, image) -> str:
