@@ -1,5 +1,8 @@
 """`make bench`: seconds per receipt and peak memory of one worker, per OCR backend and
-thread count, on generated phone-like photos of Chinese receipts."""
+thread count, on generated phone-like photos of Chinese receipts.
+
+The paddleocr backend runs where the ``paddle`` extra is installed and RP_OCR_PADDLE_MODEL_DIR
+names its models (``python -m ocr.paddle_models``)."""
 
 import importlib.util
 import json
@@ -10,6 +13,17 @@ from pathlib import Path
 
 RECEIPTS = 12
 BACKENDS = {"rapidocr": "rapidocr", "paddleocr": "paddleocr"}
+
+
+def missing(backend: str, module: str) -> str | None:
+    """Why ``backend`` cannot run here, or None."""
+    from ocr.settings import get_ocr_settings
+
+    if importlib.util.find_spec(module) is None:
+        return "not installed (pip install '.[paddle]' for it)"
+    if backend == "paddleocr" and get_ocr_settings().paddle_model_dir is None:
+        return "no models: set RP_OCR_PADDLE_MODEL_DIR (python -m ocr.paddle_models)"
+    return None
 
 
 def generate(out: Path) -> None:
@@ -33,8 +47,8 @@ def main() -> None:
         generate(images)
         print(f"{'backend':<10} {'threads':>7} {'median s':>9} {'p90 s':>7} {'peak MB':>8}")
         for backend, module in BACKENDS.items():
-            if importlib.util.find_spec(module) is None:
-                print(f"{backend:<10} not installed (pip install '.[paddle]' for it)")
+            if reason := missing(backend, module):
+                print(f"{backend:<10} {reason}")
                 continue
             for threads in (1, 2):
                 r = run_one(images, backend, threads)

