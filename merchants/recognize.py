@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from merchants.parsing.confidence import confidence
 from merchants.parsing.normalize import CJK_CHARS, fold_words, normalize_text
 from merchants.types import MerchantMatch, MerchantProfile
 from ocr.types import Row
@@ -35,6 +36,7 @@ ID_SCORE = 100.0  # a shop number or payment merchant id printed on the receipt
 MIN_ID_LENGTH = 4  # shorter ids are too easily found by chance
 CONFIDENCE_SCORE_FLOOR = 75.0  # a score this low gives no confidence at all
 CONFIDENCE_FULL_MARGIN = 20.0  # a lead this large over the runner-up counts in full
+SIGNAL_MARGIN_CAP = 50.0
 
 _LEGAL_WORDS = re.compile(
     r"\b(?:sdn|bhd|berhad|s b|m|malaysia|co|company|ltd|limited|inc|llc|plc|pte|corp)\b"
@@ -79,6 +81,7 @@ class _Hit:
     merchant: int
     score: float
     text: _Text
+    by_id: bool = False  # a shop number or payment merchant id, not a name
 
 
 class MerchantIndex:
@@ -128,13 +131,17 @@ class MerchantIndex:
                 evidence=top.text.raw,
             )
         merchant = self.merchants[top.merchant]
+        found = _signals(top, margin)
         return MerchantMatch(
             merchant_id=merchant.id,
             name=merchant.name,
             score=round(top.score, 1),
             margin=round(margin, 1),
-            confidence=_confidence(top.score, margin, top.text.ocr_score),
+            confidence=confidence(
+                "merchant", found, _hand_set_confidence(top.score, margin, top.text.ocr_score)
+            ),
             evidence=top.text.raw,
+            signals=found,
         )
 
     def _best_per_merchant(self, rows: Sequence[Row]) -> dict[int, _Hit]:
@@ -192,7 +199,7 @@ class MerchantIndex:
                 merchant = self._ids.get(id_key(token))
                 if merchant is not None:
                     text = _Text(id_key(token), token, row.text, row.score, 1.0)
-                    hits.append(_Hit(merchant, ID_SCORE, text))
+                    hits.append(_Hit(merchant, ID_SCORE, text, by_id=True))
         return hits
 
 
@@ -278,7 +285,17 @@ def _row_weight(index: int) -> float:
     return max(ROW_WEIGHT_FLOOR, 1.0 - ROW_WEIGHT_STEP * max(0, index - ROW_WEIGHT_START))
 
 
-def _confidence(score: float, margin: float, ocr_score: float) -> float:
+def _signals(top: _Hit, margin: float) -> dict[str, float]:
+    """Score and lead scaled to about [0, 1]; a printed shop number or payment id."""
+    return {
+        "score": round((top.score - MIN_SCORE) / (100.0 - MIN_SCORE), 4),
+        "margin": round(min(margin, SIGNAL_MARGIN_CAP) / SIGNAL_MARGIN_CAP, 4),
+        "ocr": round(top.text.ocr_score, 4),
+        "by_id": float(top.by_id),
+    }
+
+
+def _hand_set_confidence(score: float, margin: float, ocr_score: float) -> float:
     strength = min(
         1.0, max(0.0, (score - CONFIDENCE_SCORE_FLOOR) / (100.0 - CONFIDENCE_SCORE_FLOOR))
     )

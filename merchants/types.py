@@ -41,6 +41,7 @@ class MerchantMatch:
     margin: float  # best score minus runner-up's
     confidence: float  # 0..1
     evidence: str | None = None  # the receipt text that matched
+    signals: dict[str, float] = field(default_factory=dict)  # what confidence came from
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class FieldValue:
     confidence: float
     source: str  # which rule found it, e.g. "generic:amount_label:实付"
     raw: str | None = None  # the text it was read from
+    signals: dict[str, float] = field(default_factory=dict)  # what confidence came from
 
 
 @dataclass

@@ -19,13 +19,12 @@ REQUIRED_FIELDS = ("merchant", "date", "total")
 
 
 @dataclass
-class Reading:
-    prepared: PreparedImage
-    ocr: OcrResult
+class Interpretation:
+    """What the OCR rows of one receipt say: the store, the fields, how sure each is."""
+
     rows: list[Row]
     merchant: MerchantMatch
     extraction: Extraction
-    seconds: float
 
     @property
     def confidence(self) -> dict[str, float]:
@@ -50,6 +49,15 @@ class Reading:
         return not self.low_confidence_fields
 
 
+@dataclass
+class Reading(Interpretation):
+    """An interpretation plus the photo it was read from."""
+
+    prepared: PreparedImage
+    ocr: OcrResult
+    seconds: float
+
+
 class Reader:
     """Reads receipts against one registry snapshot; reuse it across receipts."""
 
@@ -69,18 +77,22 @@ class Reader:
     def read(self, data: bytes, *, today: date | None = None) -> Reading:
         started = clock.perf_counter()
         prepared, ocr_result = read_image(data)
-        rows = group_rows(ocr_result.lines)
+        found = self.interpret(group_rows(ocr_result.lines), today=today)
+        return Reading(
+            rows=found.rows,
+            merchant=found.merchant,
+            extraction=found.extraction,
+            prepared=prepared,
+            ocr=ocr_result,
+            seconds=clock.perf_counter() - started,
+        )
+
+    def interpret(self, rows: list[Row], *, today: date | None = None) -> Interpretation:
+        """Store and fields from OCR rows already read (no OCR: milliseconds)."""
         match = self.index.recognize(rows)
         template = self.templates.for_merchant(match.merchant_id)
         extraction = extract(rows, template, today=today or self.today)
-        return Reading(
-            prepared=prepared,
-            ocr=ocr_result,
-            rows=rows,
-            merchant=match,
-            extraction=extraction,
-            seconds=clock.perf_counter() - started,
-        )
+        return Interpretation(rows=rows, merchant=match, extraction=extraction)
 
 
 @lru_cache(maxsize=1)

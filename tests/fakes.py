@@ -21,7 +21,7 @@ def photo_bytes(seed: int) -> bytes:
 
 
 def reading(merchant="m001", total="279.00", day=date(2026, 11, 20), receipt_no="A-001",
-             conf=0.95) -> Reading:
+             conf=0.99) -> Reading:
     fields = {
         "date": FieldValue(day, conf, "test"),
         "time": FieldValue(time(14, 32), conf, "test"),
@@ -34,7 +34,7 @@ def reading(merchant="m001", total="279.00", day=date(2026, 11, 20), receipt_no=
         ocr=OcrResult(),
         rows=[],
         merchant=MerchantMatch(merchant, "x" if merchant else None, 95.0, 40.0,
-                               0.97 if merchant else 0.0),
+                               0.99 if merchant else 0.0),
         extraction=Extraction(template_id="_generic", fields=fields),
         seconds=0.0,
     )

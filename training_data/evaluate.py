@@ -16,7 +16,8 @@ report when no label has it. Label sets in use:
   It is read from where it lies and never copied into this repository.
 
 ``python -m training_data.evaluate --images DIR --labels FILE.jsonl [--merchants FILE.json]
-[--limit N] [--details OUT.jsonl] [--json]``
+[--limit N] [--today D] [--per-merchant] [--errors N] [--ocr-cache DIR] [--details OUT.jsonl]
+[--json]``
 """
 
 import argparse
@@ -79,6 +80,7 @@ class Outcome:
     got: dict[str, str | None] = field(default_factory=dict)
     expected: dict[str, str] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, dict[str, float]] = field(default_factory=dict)  # for calibration
 
     @property
     def wrong(self) -> list[str]:
@@ -151,7 +153,15 @@ def judge(label: Mapping[str, Any], reading: ReadingLike, names: Mapping[str, st
         got={name: None if value is None else str(value) for name, value in found.items()},
         expected=expected_values(label),
         confidence={name: reading.confidence.get(name, 0.0) for name in correct},
+        signals={name: found for name in correct if (found := signals_of(reading, name))},
     )
+
+
+def signals_of(reading: ReadingLike, name: str) -> dict[str, float]:
+    if name == "merchant":
+        return reading.merchant.signals
+    value = reading.extraction.fields.get(name)
+    return value.signals if value else {}
 
 
 def failed(label: Mapping[str, Any], error: AppError) -> Outcome:
@@ -228,10 +238,37 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "seconds_per_receipt": ratio(sum(o.seconds for o in outcomes), len(outcomes)),
         "errors": sum(o.error is not None for o in outcomes),
         "reliability": reliability(outcomes),
+        "approval_curve": approval_curve(
+            [
+                (min(o.confidence.get(name, 0.0) for name in KEY_FIELDS), right)
+                for o in outcomes
+                if (right := o.all_key_fields_right) is not None
+            ]
+        ),
     }
 
 
 CONFIDENCE_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+APPROVAL_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995)
+
+
+def approval_curve(judged: Sequence[tuple[float, bool]]) -> list[dict[str, Any]]:
+    """Auto-approve rate and precision if all key fields had to reach each threshold;
+    ``judged`` holds each receipt's lowest key-field confidence and whether all were right."""
+    curve = []
+    for threshold in APPROVAL_THRESHOLDS:
+        approved = [right for lowest, right in judged if lowest >= threshold]
+        curve.append(
+            {
+                "threshold": threshold,
+                "rate": ratio(len(approved), len(judged)),
+                "precision": ratio(sum(approved), len(approved)),
+                "wrong": len(approved) - sum(approved),
+            }
+        )
+    return curve
 
 
 def reliability(outcomes: Sequence[Outcome]) -> dict[str, list[dict[str, Any]]]:
@@ -333,6 +370,13 @@ def format_table(report: Mapping[str, Any]) -> str:
     )
     if report["errors"]:
         lines.append(f"receipts the reader refused: {report['errors']}")
+    lines.append(
+        "if every key field had to reach: "
+        + ", ".join(
+            f"{row['threshold']}: rate {percent(row['rate'])} precision {percent(row['precision'])}"
+            for row in report["approval_curve"]
+        )
+    )
     for name, rows in report["reliability"].items():
         bands = ", ".join(
             f"{row['from']:.2f}+: {row['correct']}/{row['n']}" for row in rows
@@ -384,6 +428,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--errors", type=int, default=0, metavar="N", help="add the N worst receipts, what was read"
     )
+    parser.add_argument(
+        "--ocr-cache",
+        type=Path,
+        metavar="DIR",
+        help="keep OCR rows here and reuse them (timings then exclude OCR)",
+    )
     parser.add_argument("--details", type=Path, help="write one JSON line per receipt here")
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object and nothing else"
@@ -400,7 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         profiles = profiles_from_labels(s.label for s in samples)
     from receipts.reading import Reader  # the whole OCR stack: loaded only to really evaluate
 
-    reader = Reader(profiles, today=args.today)
+    reader: ReaderLike = Reader(profiles, today=args.today)
+    if args.ocr_cache:
+        from training_data.ocr_cache import CachedReader
+
+        reader = CachedReader(reader, args.ocr_cache)
     names = {p.id: p.name for p in profiles}
     on_outcome = None if args.json else stderr_progress(len(samples))
     report, outcomes = evaluate(samples, reader, names, on_outcome=on_outcome)

@@ -1,10 +1,27 @@
-"""How sure a field value is: how it was found, the OCR score, and cross-checks.
+"""How sure a field value is, from the signals of how it was found.
 
-confidence = base(how it was found) x (0.5 + 0.5 x OCR score), then each agreeing
-cross-check halves the remaining doubt and each contradiction takes 40 % off.
+Every field reader describes its value by named signals: how it was found
+(``how:label``, ``how:derived``, …), the OCR score of its text, how many cross-checks
+agree and contradict, and field-specific ones (rival values, plausibility). A field with
+a fitted model in ``calibration.json`` gets the model's probability that the value is
+right: a logistic regression over the signals, fitted on labelled receipts by
+``python -m training_data.calibrate`` and checked by the evaluator's reliability table.
+Fields without one (time, receipt no., payment method: they do not decide auto-approval)
+keep a hand-set rule: base(how) x (0.5 + 0.5 x OCR score), each agreement halves the
+remaining doubt, each contradiction takes 40 % off.
 """
 
-# Base confidence by how the value was found, strongest first.
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+Signals = dict[str, float]
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+# Base confidence by how the value was found, strongest first (the hand-set rule).
 BASE = {
     "label": 0.9,  # a preferred label of the template
     "fallback": 0.6,  # a fallback label (合计 / Subtotal)
@@ -17,9 +34,64 @@ AGREEMENT_GAIN = 0.5
 CONFLICT_FACTOR = 0.6
 
 
+def signals(
+    how: str, ocr_score: float, agreements: int = 0, conflicts: int = 0, **extra: float
+) -> Signals:
+    return {
+        f"how:{how}": 1.0,
+        "ocr": round(ocr_score, 4),
+        "agreements": float(agreements),
+        "conflicts": float(conflicts),
+        **{name: float(value) for name, value in extra.items()},
+    }
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    bias: float
+    weights: Mapping[str, float]
+
+    def probability(self, found: Mapping[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in found.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_dict(self) -> dict:
+        return {"bias": self.bias, "weights": dict(self.weights)}
+
+
+def confidence(field: str, found: Signals, hand_set: float) -> float:
+    """The calibrated probability for ``field`` when a model is fitted, else ``hand_set``."""
+    model = calibration().get(field)
+    value = model.probability(found) if model else hand_set
+    return round(min(1.0, max(0.0, value)), 4)
+
+
+def field_confidence(field: str, found: Signals) -> float:
+    """Confidence of a parsed field; the hand-set rule reads the standard signals."""
+    how = next(name.removeprefix("how:") for name in found if name.startswith("how:"))
+    agreements, conflicts = int(found["agreements"]), int(found["conflicts"])
+    return confidence(field, found, combine(BASE[how], found["ocr"], agreements, conflicts))
+
+
 def combine(base: float, ocr_score: float, agreements: int = 0, conflicts: int = 0) -> float:
-    confidence = base * (0.5 + 0.5 * ocr_score)
+    value = base * (0.5 + 0.5 * ocr_score)
     for _ in range(agreements):
-        confidence += (1.0 - confidence) * AGREEMENT_GAIN
-    confidence *= CONFLICT_FACTOR**conflicts
-    return round(min(1.0, max(0.0, confidence)), 4)
+        value += (1.0 - value) * AGREEMENT_GAIN
+    return round(value * CONFLICT_FACTOR**conflicts, 4)
+
+
+@lru_cache(maxsize=1)
+def calibration() -> dict[str, LogisticModel]:
+    return load_calibration(CALIBRATION_FILE)
+
+
+def load_calibration(path: Path) -> dict[str, LogisticModel]:
+    if not path.is_file():
+        return {}
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        field: LogisticModel(
+            float(model["bias"]), {k: float(w) for k, w in model["weights"].items()}
+        )
+        for field, model in raw.get("fields", {}).items()
+    }

@@ -134,14 +134,15 @@ def test_longer_similar_name_wins_with_a_margin(index: MerchantIndex) -> None:
     assert adults.merchant_id == "m018" and adults.margin >= 10
 
 
-def test_confidence_grows_with_margin_and_ocr_score(index: MerchantIndex) -> None:
+def test_confidence_grows_with_margin(index: MerchantIndex) -> None:
+    # The OCR score of the name row is a signal too, but the fitted calibration gives it
+    # next to no weight: on labelled receipts it did not tell right names from wrong ones.
     clear = index.recognize(rows("无印良品", score=0.99))
-    faded = index.recognize(rows("无印良品", score=0.5))
     close_call = index.recognize(rows("太平鸟童", score=0.99))
-    assert clear.merchant_id == faded.merchant_id == "m007"
-    assert clear.confidence > faded.confidence
+    assert clear.merchant_id == "m007"
     assert clear.margin > close_call.margin
     assert clear.confidence > close_call.confidence
+    assert clear.signals["margin"] > close_call.signals["margin"]
 
 
 def test_no_rows_and_empty_registry(index: MerchantIndex) -> None:

@@ -16,15 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from merchants.parsing.confidence import BASE, combine
+from merchants.parsing.confidence import field_confidence, signals
 from merchants.parsing.labels import LabelSet
 from merchants.parsing.scan import Candidate, Finder, Line, candidates, lines_before_end
-from merchants.parsing.template import Template
+from merchants.parsing.template import GENERIC_ID, Template
 from merchants.parsing.values import Found, find_money, integer_after_label, money_regex
 from merchants.types import FieldValue
 
 _CENTS = re.compile(r"[.,]\d")
 MAX_AGREEMENTS = 2
+MIN_ITEM_LINES = 2  # one line equal to the total says nothing
 MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
 PRINTED_ROLES = (None, "label", "fallback")
 NAMING_ROLES = ("label", "fallback")
@@ -65,15 +66,53 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
     if choice is None:
         return None
     choice = _rounded(choice, found, evidence)
-    agreements = min(MAX_AGREEMENTS, _support(choice, evidence))
-    conflicts = _conflicts(choice, evidence)
-    score = choice.candidate.score if choice.candidate else 0.0
+    found_signals = _signals(choice, found, evidence)
     return FieldValue(
         value=choice.value,
-        confidence=combine(BASE[choice.how], score, agreements, conflicts),
+        confidence=field_confidence("total", found_signals),
         source=_source(template, choice),
         raw=choice.candidate.line.text if choice.candidate else None,
+        signals=found_signals,
     )
+
+
+def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict[str, float]:
+    candidate = choice.candidate
+    label = candidate.label if candidate else None
+    rivals = {
+        c.value
+        for c in found
+        if c.role == "label"
+        and c.value > 0
+        and c.value != choice.value
+        and not _is_tendered(c, evidence)
+    }
+    printed = [c.value for c in evidence.printed]
+    return signals(
+        choice.how,
+        candidate.score if candidate else 0.0,
+        min(MAX_AGREEMENTS, _support(choice, evidence)),
+        _conflicts(choice, evidence),
+        rivals=min(len(rivals), 3),
+        merchant_label=float(label is not None and label.origin != GENERIC_ID),
+        no_cents=float(candidate is not None and _CENTS.search(candidate.raw) is None),
+        rounded=float(choice.rounded),
+        below_largest=float(bool(printed) and choice.value < max(printed)),
+        items_sum=float(_items_add_up(choice, found)),
+    )
+
+
+def _items_add_up(choice: Choice, found: list[Candidate]) -> bool:
+    """The last amount of every unlabelled line above the total adds up to it (item lines)."""
+    if choice.candidate is None:
+        return False
+    above = choice.candidate.line.index
+    labelled = {c.line.index for c in found if c.role is not None}
+    last_on_line: dict[int, Decimal] = {}
+    for c in found:
+        if c.line.index < above and c.line.index not in labelled and c.value > 0:
+            last_on_line[c.line.index] = c.value
+    return len(last_on_line) >= MIN_ITEM_LINES and sum(last_on_line.values()) == choice.value
 
 
 def _money_finder(template: Template, labels: LabelSet) -> Finder:

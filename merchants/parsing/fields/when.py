@@ -9,7 +9,7 @@ Dates in the future or older than ``max_age_days`` are kept but much less sure.
 import datetime as dt
 from collections.abc import Sequence
 
-from merchants.parsing.confidence import BASE, combine
+from merchants.parsing.confidence import field_confidence, signals
 from merchants.parsing.scan import Candidate, Line, candidates, lines_before_end
 from merchants.parsing.template import Template
 from merchants.parsing.values import Found, find_dates, find_times
@@ -18,6 +18,7 @@ from merchants.types import FieldValue
 EARLIEST_YEAR = 2000
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 ROLE_ORDER = {"label": 0, "fallback": 1, None: 2}
+FUTURE_DATE_CAP = 0.5
 
 
 def read_date(
@@ -40,19 +41,33 @@ def read_date(
     latest = _shifted(today, FUTURE_TOLERANCE)
     earliest = _shifted(today, -dt.timedelta(days=template.options.max_age_days))
 
+    def future(c: Candidate) -> bool:
+        return c.value > latest
+
     def implausible(c: Candidate) -> int:
-        return int(c.value > latest) + int(c.value < earliest)
+        return int(future(c)) + int(c.value < earliest)
 
     best = min(found, key=lambda c: (implausible(c), ROLE_ORDER[c.role], _rank(c), c.line.index))
-    agreements = int(any(c.value == best.value and c.line.index != best.line.index for c in found))
-    conflicts = implausible(best) + int(
-        best.role is None and any(c.value != best.value and not implausible(c) for c in found)
+    rivals = {c.value for c in found if c.value != best.value and not implausible(c)}
+    found_signals = signals(
+        _how(best),
+        best.score,
+        agreements=int(
+            any(c.value == best.value and c.line.index != best.line.index for c in found)
+        ),
+        conflicts=implausible(best) + int(best.role is None and bool(rivals)),
+        too_old=int(best.value < earliest),
+        rivals=min(len(rivals), 3),
     )
+    confidence = field_confidence("date", found_signals)
     value = FieldValue(
         value=best.value,
-        confidence=combine(_base(best), best.score, agreements, conflicts),
+        # Genuine receipts are never from the future and the data sets calibration is fitted
+        # on hold almost none, so the model cannot learn it: a future date is capped.
+        confidence=min(confidence, FUTURE_DATE_CAP) if future(best) else confidence,
         source=_source(template, "date", best),
         raw=best.line.text,
+        signals=found_signals,
     )
     return value, best.line.index
 
@@ -75,11 +90,13 @@ def read_time(
         return None
     best = min(found, key=lambda c: (_time_order(c, date_line), _rank(c), c.line.index))
     how = "same_line" if best.role is None and best.line.index == date_line else _how(best)
+    found_signals = signals(how, best.score)
     return FieldValue(
         value=best.value,
-        confidence=combine(BASE[how], best.score),
+        confidence=field_confidence("time", found_signals),
         source=_source(template, "time", best, how),
         raw=best.line.text,
+        signals=found_signals,
     )
 
 
@@ -111,10 +128,6 @@ def _rank(c: Candidate) -> int:
 
 def _how(c: Candidate) -> str:
     return c.role if c.role in ("label", "fallback") else "unlabelled"
-
-
-def _base(c: Candidate) -> float:
-    return BASE[_how(c)]
 
 
 def _source(template: Template, field: str, c: Candidate, how: str | None = None) -> str:

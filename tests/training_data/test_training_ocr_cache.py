@@ -1,0 +1,44 @@
+from types import SimpleNamespace
+
+from ocr.settings import OcrSettings
+from ocr.types import Row
+from training_data.ocr_cache import CachedReader, settings_key
+
+
+class CountingReader:
+    """Stands in for receipts.reading.Reader: OCR is counted, interpretation echoes rows."""
+
+    def __init__(self):
+        self.ocr_calls = 0
+
+    def read(self, data):
+        self.ocr_calls += 1
+        rows = [Row(text=data.decode(), score=0.9), Row(text="合计 12.00", score=0.75)]
+        return SimpleNamespace(rows=rows, source="ocr")
+
+    def interpret(self, rows):
+        return SimpleNamespace(rows=rows, source="cache")
+
+
+def test_second_read_of_an_image_skips_ocr_and_keeps_the_rows(tmp_path):
+    inner = CountingReader()
+    cached = CachedReader(inner, tmp_path, OcrSettings())
+    first = cached.read("星巴克".encode())
+    again = cached.read("星巴克".encode())
+    assert inner.ocr_calls == 1
+    assert (first.source, again.source) == ("ocr", "cache")
+    assert again.rows == first.rows
+
+
+def test_other_images_and_other_ocr_settings_are_read_again(tmp_path):
+    inner = CountingReader()
+    CachedReader(inner, tmp_path, OcrSettings()).read(b"a")
+    CachedReader(inner, tmp_path, OcrSettings()).read(b"b")
+    CachedReader(inner, tmp_path, OcrSettings(det_side_len=1280)).read(b"a")
+    assert inner.ocr_calls == 3
+
+
+def test_upload_limits_and_threads_do_not_change_the_key():
+    assert settings_key(OcrSettings()) == settings_key(OcrSettings(max_upload_bytes=10))
+    assert settings_key(OcrSettings()) == settings_key(OcrSettings(threads=1))
+    assert settings_key(OcrSettings()) != settings_key(OcrSettings(rec_model="small"))
