@@ -1,10 +1,12 @@
-"""Geometry fixes before OCR: crop the receipt out of the photo, turn its text lines
-horizontal, straighten small skew, cap the size.
+"""Fixes before OCR: crop the receipt out of the photo, turn its text lines horizontal,
+straighten small skew, cap the size; then, as settings say, even out the light, equalise the
+contrast and sharpen.
 
 Every step is a pure function on BGR arrays. Analysis runs on a shrunken copy (fast and
 noise-tolerant); the result is cut from the full-resolution image.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -23,9 +25,22 @@ MIN_PAPER_SHARE, MAX_PAPER_SHARE = 0.08, 0.90
 MIN_PAPER_CONTRAST = 40
 # A contour is a clean quadrilateral when its 4-corner polygon keeps this share of its area.
 MIN_QUAD_FILL = 0.93
+# A shadow across the paper splits its bright region: pieces this large relative to the
+# largest join it when together they fill this much of one clean quadrilateral.
+MIN_PIECE_SHARE, MIN_PIECES_COVER = 0.05, 0.5
+# Strips this deep (share of the paper's shorter side, at least 3 px) either side of each
+# side of the paper; ink there at this share of the paper's ink density means the side cuts
+# through the print. Measured: 0-0.15 along the edges of whole receipts, 0.4-3.5 along
+# shadow edges.
+EDGE_STRIP, MIN_EDGE_STRIP = 0.03, 3
+MAX_EDGE_INK = 0.5
 # Components of the shrunken ink mask larger than this share of its long side are not text.
 MAX_GLYPH_SHARE = 0.08
 MIN_GLYPH_AREA = 4
+# Ink is this many grey levels darker than its surroundings; faded print, 10 or 7 (at 800 px
+# its strokes are 20-50 levels darker than the paper, where fresh print is 40-80).
+INK_OFFSET = 15
+FAINT_INK_OFFSETS = (10, 7)
 MAX_SKEW = 15.0
 # Text lines need enough ink to tell, and a profile contrast at their angle well above the
 # typical one over all angles (measured: ~10x for receipts, ~1.3x for noise).
@@ -39,6 +54,14 @@ COARSE_STEP, FINE_STEP = 1.0, 0.1
 MIN_SKEW_CORRECTION = 0.3
 LINE_SAMPLES = 3
 MAX_PROBE_ASPECT = 10
+# The paper's light is estimated on a copy this small: it varies slowly, and closing over the
+# print there costs next to nothing. The closing spans about a character.
+LIGHT_SIDE = 400
+LIGHT_KERNEL = 7
+PAPER_WHITE = 255
+# OpenCV's usual CLAHE parameters; not tuned.
+CLAHE_CLIP, CLAHE_TILES = 2.0, 8
+SHARPEN_SIGMA, SHARPEN_AMOUNT = 2.0, 1.0
 
 
 @dataclass(frozen=True)
@@ -57,8 +80,9 @@ class PreparedImage:
 
 
 def prepare(img: np.ndarray, settings: OcrSettings) -> PreparedImage:
-    """Crop, turn text lines horizontal, deskew and cap. Telling upright from upside-down
-    needs the recogniser, so the pipeline does that last half-turn."""
+    """Crop, turn text lines horizontal, deskew, cap, then the photometric fixes the settings
+    switch on. Telling upright from upside-down needs the recogniser, so the pipeline does
+    that last half-turn."""
     quad = find_paper(img)
     crop_box = None
     if quad is not None:
@@ -71,7 +95,7 @@ def prepare(img: np.ndarray, settings: OcrSettings) -> PreparedImage:
     else:
         skew = 0.0
     return PreparedImage(
-        image=cap_long_side(img, settings.max_side),
+        image=enhance(cap_long_side(img, settings.max_side), settings),
         rotation=90 * quarter_turns,
         skew_degrees=round(skew, 2),
         crop_box=crop_box,
@@ -102,14 +126,37 @@ def find_paper(img: np.ndarray) -> Quad | None:
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
-    paper = max(contours, key=cv2.contourArea)
-    share = cv2.contourArea(paper) / (small.shape[0] * small.shape[1])
+    pieces = paper_pieces(contours)
+    share = sum(map(cv2.contourArea, pieces)) / (small.shape[0] * small.shape[1])
     if not MIN_PAPER_SHARE <= share <= MAX_PAPER_SHARE:
         return None
-    quad = quadrilateral(paper)
+    quad = quadrilateral(np.concatenate(pieces))
     if quad is None or paper_contrast(g, quad) < MIN_PAPER_CONTRAST:
         return None
-    return order_corners(quad / scale)
+    quad = order_corners(quad)
+    if cuts_through_text(small, quad):
+        return None
+    return quad / scale
+
+
+def paper_pieces(contours: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The largest bright region, with the other large ones that together with it make one
+    clean quadrilateral: a shadow across the paper cuts it into pieces."""
+    by_area = sorted(contours, key=cv2.contourArea, reverse=True)
+    pieces = by_area[:1]
+    for other in by_area[1:]:
+        if cv2.contourArea(other) < MIN_PIECE_SHARE * cv2.contourArea(by_area[0]):
+            break
+        if one_quadrilateral([*pieces, other]):
+            pieces.append(other)
+    return pieces
+
+
+def one_quadrilateral(pieces: Sequence[np.ndarray]) -> bool:
+    points = np.concatenate(pieces)
+    covered = sum(map(cv2.contourArea, pieces))
+    hull_area = cv2.contourArea(cv2.convexHull(points))
+    return covered >= MIN_PIECES_COVER * hull_area and quadrilateral(points) is not None
 
 
 def quadrilateral(contour: np.ndarray) -> np.ndarray | None:
@@ -123,9 +170,42 @@ def quadrilateral(contour: np.ndarray) -> np.ndarray | None:
 
 
 def paper_contrast(g: np.ndarray, quad: np.ndarray) -> float:
-    inside = np.zeros(g.shape, np.uint8)
-    cv2.fillConvexPoly(inside, quad.astype(np.int32), 255)
-    return float(np.median(g[inside > 0])) - float(np.median(g[inside == 0]))
+    inside = polygon_mask(g.shape, quad)
+    if inside.all():
+        return 0.0
+    return float(np.median(g[inside])) - float(np.median(g[~inside]))
+
+
+def polygon_mask(shape: tuple[int, ...], corners: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, np.round(corners).astype(np.int32), 1)
+    return mask.astype(bool)
+
+
+def cuts_through_text(img: np.ndarray, quad: Quad) -> bool:
+    """Whether print runs across a side of ``quad``. Along the paper's own edges lie its
+    blank margin and the desk; print on both sides of a side means the edge of a shadow
+    across the paper, and the quad is only the paper's lit part."""
+    ink = text_ink(img)
+    inside = polygon_mask(ink.shape, quad)
+    if ink[inside].sum() < MIN_INK_PIXELS:
+        return False  # too little print to tell
+    density = ink[inside].mean()
+    sides = np.linalg.norm(quad - np.roll(quad, 1, axis=0), axis=1)
+    depth = max(MIN_EDGE_STRIP, EDGE_STRIP * sides.min())
+    centre = quad.mean(axis=0)
+    for a, b in zip(quad, np.roll(quad, -1, axis=0), strict=True):
+        inward = centre - (a + b) / 2
+        inward *= depth / np.linalg.norm(inward)
+        within = polygon_mask(ink.shape, np.array([a, b, b + inward, a + inward])) & inside
+        beyond = polygon_mask(ink.shape, np.array([a, b, b - inward, a - inward])) & ~inside
+        if strip_ink(ink, within) + strip_ink(ink, beyond) > MAX_EDGE_INK * density:
+            return True
+    return False
+
+
+def strip_ink(ink: np.ndarray, strip: np.ndarray) -> float:
+    return float(ink[strip].mean()) if strip.any() else 0.0
 
 
 def order_corners(points: np.ndarray) -> Quad:
@@ -162,11 +242,12 @@ def bounding_box(quad: Quad) -> tuple[int, int, int, int]:
 # --- orientation and skew -----------------------------------------------------------------
 
 
-def text_ink(img: np.ndarray) -> np.ndarray:
-    """Dark strokes on a locally brighter ground, as a 0/1 mask of the shrunken image."""
+def text_ink(img: np.ndarray, offset: int = INK_OFFSET) -> np.ndarray:
+    """Strokes at least ``offset`` grey levels darker than their surroundings, as a 0/1 mask
+    of the shrunken image."""
     small, _ = shrink(img)
     ink = cv2.adaptiveThreshold(
-        grey(small), 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15
+        grey(small), 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, offset
     )
     return keep_glyph_sized(ink)
 
@@ -186,18 +267,33 @@ def estimate_orientation(img: np.ndarray) -> tuple[int, float]:
     """(quarter turns clockwise that make text lines horizontal: 0 or 1, then the residual
     counter-clockwise skew in degrees); (0, 0.0) when no clear text lines are found.
 
+    Faint print shows no clear lines at the usual ink offset; smaller offsets find it, but
+    also desk texture and barcode bars, too weak a sign to turn the image: they only give
+    the skew of an upright image."""
+    found = text_line_direction(text_ink(img), axes=(0, 1))
+    for offset in FAINT_INK_OFFSETS:
+        if found is not None:
+            break
+        found = text_line_direction(text_ink(img, offset), axes=(0,))
+    return found or (0, 0.0)
+
+
+def text_line_direction(ink: np.ndarray, axes: tuple[int, ...]) -> tuple[int, float] | None:
+    """The ``axes`` (0: near horizontal, 1: near vertical) and angle of the ink's text lines,
+    or None when they are not clear.
+
     Projection-profile skew detection: projected along its text lines, ink alternates
     between full rows and empty gaps; projected any other way, the profile is smooth."""
-    ys, xs = np.nonzero(text_ink(img))
+    ys, xs = np.nonzero(ink)
     if len(xs) < MIN_INK_PIXELS:
-        return 0, 0.0
+        return None
     pts = np.stack([xs, ys], axis=1).astype(np.float32)
     coarse = np.arange(-MAX_SKEW, MAX_SKEW + COARSE_STEP / 2, COARSE_STEP)
-    contrast = np.array([[line_contrast(pts, angle, axis) for angle in coarse] for axis in (0, 1)])
+    contrast = np.array([[line_contrast(pts, angle, axis) for angle in coarse] for axis in axes])
     if contrast.max() < MIN_LINE_PEAK * np.median(contrast):
-        return 0, 0.0
-    upright, sideways = contrast.max(axis=1)
-    axis = 1 if sideways > MIN_SIDEWAYS_MARGIN * upright else 0
+        return None
+    peaks = contrast.max(axis=1)
+    axis = 1 if len(axes) == 2 and peaks[1] > MIN_SIDEWAYS_MARGIN * peaks[0] else 0
     centre = coarse[contrast[axis].argmax()]
     fine = np.arange(centre - COARSE_STEP, centre + COARSE_STEP + FINE_STEP / 2, FINE_STEP)
     _, angle = max((line_contrast(pts, angle, axis), angle) for angle in fine)
@@ -233,13 +329,58 @@ def rotate_small(img: np.ndarray, degrees: float) -> np.ndarray:
     )
 
 
+# --- light and contrast -------------------------------------------------------------------
+
+
+def enhance(img: np.ndarray, settings: OcrSettings) -> np.ndarray:
+    if settings.flatten_light:
+        img = flatten_light(img)
+    if settings.equalize_contrast:
+        img = equalize_contrast(img)
+    if settings.sharpen:
+        img = sharpen(img)
+    return img
+
+
+def paper_light(img: np.ndarray) -> np.ndarray:
+    """The image as it would look without print: dark strokes closed over with the paper
+    around them, smoothed, at full size."""
+    small, _ = shrink(img, LIGHT_SIDE)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (LIGHT_KERNEL, LIGHT_KERNEL))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    smooth = cv2.GaussianBlur(closed, (0, 0), LIGHT_KERNEL / 2)
+    return cv2.resize(smooth, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def flatten_light(img: np.ndarray) -> np.ndarray:
+    """Divide out the light falling on the paper: shadows, gradients and tinted light
+    leave white paper with the print at its own contrast."""
+    return cv2.divide(img, np.maximum(paper_light(img), 1), scale=PAPER_WHITE)
+
+
+def equalize_contrast(img: np.ndarray) -> np.ndarray:
+    """Contrast-limited adaptive histogram equalisation of the brightness: faded print and
+    print in a shadow get back the contrast the recogniser was trained on, region by region,
+    and the clip limit keeps plain paper from turning into noise."""
+    clahe = cv2.createCLAHE(clipLimit=CLAHE_CLIP, tileGridSize=(CLAHE_TILES, CLAHE_TILES))
+    ycrcb = cv2.cvtColor(img, cv2.COLOR_BGR2YCrCb)
+    ycrcb[..., 0] = clahe.apply(ycrcb[..., 0])
+    return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2BGR)
+
+
+def sharpen(img: np.ndarray) -> np.ndarray:
+    """Unsharp masking: steepen the edges a soft focus or a shake flattened."""
+    soft = cv2.GaussianBlur(img, (0, 0), SHARPEN_SIGMA)
+    return cv2.addWeighted(img, 1 + SHARPEN_AMOUNT, soft, -SHARPEN_AMOUNT, 0)
+
+
 # --- sample text lines --------------------------------------------------------------------
 
 
 def text_line_crops(img: np.ndarray, count: int = LINE_SAMPLES) -> list[np.ndarray]:
     """Up to ``count`` of the widest single text lines of an image whose lines are already
     horizontal, cut from the full-resolution image: cheap probes for the recogniser."""
-    ink = text_ink(img)
+    ink = legible_ink(img)
     scale = img.shape[1] / ink.shape[1]
     spans = [
         (x0, x1, y0, y1) for y0, y1 in line_bands(ink) for x0, x1 in ink_runs(ink[y0:y1], y1 - y0)
@@ -248,6 +389,16 @@ def text_line_crops(img: np.ndarray, count: int = LINE_SAMPLES) -> list[np.ndarr
     # The recogniser's cost grows with width; a dozen characters tell the orientation.
     probes = [(x0, min(x1, x0 + MAX_PROBE_ASPECT * (y1 - y0)), y0, y1) for x0, x1, y0, y1 in spans]
     return [cut_padded(img, span, scale) for span in probes[:count]]
+
+
+def legible_ink(img: np.ndarray) -> np.ndarray:
+    """The ink mask at the usual offset or, for faint print, the first smaller offset that
+    finds enough ink to cut text lines from."""
+    for offset in (INK_OFFSET, *FAINT_INK_OFFSETS):
+        ink = text_ink(img, offset)
+        if ink.sum() >= MIN_INK_PIXELS:
+            break
+    return ink
 
 
 def line_bands(ink: np.ndarray) -> list[tuple[int, int]]:

@@ -1,4 +1,5 @@
-"""``python -m training_data.synth --out DIR --n 40 [--merchants FILE.json] [--seed 1]``"""
+"""``python -m training_data.synth --out DIR --n 40 [--merchants FILE.json] [--seed 1]
+[--hard-case faded|shadow|blur ...]``"""
 
 import argparse
 import sys
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from merchants.service import DEMO_MALL
 from training_data.registry import load_registry
-from training_data.synth import LAYOUTS, make_dataset
+from training_data.synth import HARD_CASES, LAYOUTS, make_dataset
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -23,7 +24,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--layout", choices=sorted(LAYOUTS), help="only this POS layout")
     parser.add_argument("--strength", type=float, help="photo defects in [0, 1]; default: random")
     parser.add_argument("--flat", action="store_true", help="the print itself, no photo")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--hard-case",
+        dest="hard_cases",
+        action="append",
+        choices=HARD_CASES,
+        default=[],
+        help="give every photo this hard case too (repeatable); the receipts stay the same",
+    )
+    args = parser.parse_args(argv)
+    if args.flat and args.hard_cases:
+        parser.error("--hard-case is a defect of the photo: it cannot go with --flat")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         layout=args.layout,
         strength=args.strength,
         distort=not args.flat,
+        hard_cases=args.hard_cases,
     )
     print(labels)
     return 0

@@ -2,12 +2,15 @@
 
 ``strength`` in [0, 1] scales every defect (tilt, shadows, blur, noise, compression); at the
 default strengths the print stays readable. ``unreadable`` adds a shake and defocus that
-smear characters into each other, as in photos a shopper must retake.
+smear characters into each other, as in photos a shopper must retake. The hard cases
+``"shadow"`` (a phone's shadow across the paper) and ``"blur"`` (defocus or shake that still
+leaves the print legible) come on request, on top of the usual defects.
 """
 
 import io
 import math
 import random
+from collections.abc import Collection
 
 import cv2
 import numpy as np
@@ -21,6 +24,12 @@ PAPER_FILL_HEIGHT = (0.72, 0.93)
 PAPER_FILL_WIDTH = (0.45, 0.85)
 LIGHT_SCALE = 8  # lighting is smooth: computed this many times smaller
 SHADOW_SCALE = 4
+# The "shadow" hard case: how much light the shadow takes, and its size relative to the paper.
+CAST_SHADOW_DEPTH = (0.55, 0.75)
+CAST_SHADOW_SIZE = (0.5, 1.0)
+# The "blur" hard case, relative to the characters' height in the photo.
+DEFOCUS_RADIUS = (0.1, 0.16)
+SHAKE_LENGTH = (0.25, 0.4)
 
 
 def grain(gen: np.random.Generator, shape: tuple[int, int], lines: int) -> np.ndarray:
@@ -181,6 +190,22 @@ def lighting(
     return cv2.resize(light, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
 
 
+def cast_shadow(gen: np.random.Generator, shape: tuple[int, int], quad: np.ndarray) -> np.ndarray:
+    """The light left under a phone or hand held between lamp and receipt: a tilted dark
+    rectangle with a soft edge over part of the paper, as a factor in (0, 1]."""
+    full_h, full_w = shape
+    h, w = full_h // LIGHT_SCALE, full_w // LIGHT_SCALE
+    low, high = quad.min(axis=0) / LIGHT_SCALE, quad.max(axis=0) / LIGHT_SCALE
+    size = (high - low) * gen.uniform(*CAST_SHADOW_SIZE, 2)
+    centre = low + (high - low) * gen.uniform(0, 1, 2)
+    corners = cv2.boxPoints((tuple(centre), tuple(size), gen.uniform(0, 180)))
+    shadow = np.zeros((h, w), np.float32)
+    cv2.fillConvexPoly(shadow, np.round(corners).astype(np.int32), 1.0)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), gen.uniform(0.5, 2.5))
+    light = 1 - gen.uniform(*CAST_SHADOW_DEPTH) * shadow
+    return cv2.resize(light, (full_w, full_h), interpolation=cv2.INTER_LINEAR)
+
+
 def glare(scene: np.ndarray, rng: random.Random, strength: float) -> np.ndarray:
     """Thermal paper is glossy: sometimes a lamp's reflection washes out part of the print."""
     if rng.random() >= 0.1 + 0.3 * strength:
@@ -215,6 +240,23 @@ def blur(
     return img
 
 
+def disk_kernel(radius: float) -> np.ndarray:
+    """A lens out of focus spreads each point over a disk."""
+    size = 2 * math.ceil(radius) + 1
+    kernel = np.zeros((size, size), np.float32)
+    cv2.circle(kernel, (size // 2, size // 2), round(radius), 1.0, -1, cv2.LINE_AA)
+    return kernel / kernel.sum()
+
+
+def heavy_blur(img: np.ndarray, gen: np.random.Generator, glyph_px: float) -> np.ndarray:
+    """Out of focus or shaken, strokes run together but the print stays legible."""
+    if gen.random() < 0.5:
+        kernel = disk_kernel(glyph_px * gen.uniform(*DEFOCUS_RADIUS))
+    else:
+        kernel = motion_kernel(glyph_px * gen.uniform(*SHAKE_LENGTH), gen.uniform(0, math.pi))
+    return cv2.filter2D(img, -1, kernel)
+
+
 def sensor(
     img: np.ndarray, gen: np.random.Generator, rng: random.Random, strength: float
 ) -> np.ndarray:
@@ -234,10 +276,18 @@ def jpeg(img: np.ndarray, rng: random.Random, strength: float) -> Image.Image:
 
 
 def photograph(
-    paper: np.ndarray, glyph_dots: int, rng: random.Random, strength: float, unreadable: bool
+    paper: np.ndarray,
+    glyph_dots: int,
+    rng: random.Random,
+    strength: float,
+    unreadable: bool,
+    hard_cases: Collection[str] = (),
 ) -> Image.Image:
-    """A phone photo of ``paper`` (RGBA) whose characters are ``glyph_dots`` tall on paper."""
+    """A phone photo of ``paper`` (RGBA) whose characters are ``glyph_dots`` tall on paper;
+    ``hard_cases`` may name "shadow" and "blur"."""
     gen = np.random.default_rng(rng.getrandbits(64))
+    # The hard cases draw from streams of their own: the rest of the photo stays the same.
+    shadow_gen, blur_gen = gen.spawn(2)
     width = rng.randint(*WIDTHS)
     canvas = (width, round(width * ASPECT))
     scale = min(
@@ -248,7 +298,12 @@ def photograph(
     quad = paper_quad(rng, (sheet.shape[1], sheet.shape[0]), canvas, strength)
     scene = clutter(desk(gen, rng, canvas), rng)
     scene = place_paper(scene, sheet, quad, rng)
-    scene = glare(scene * lighting(gen, rng, scene.shape[:2], strength)[..., None], rng, strength)
+    light = lighting(gen, rng, scene.shape[:2], strength)
+    if "shadow" in hard_cases:
+        light *= cast_shadow(shadow_gen, scene.shape[:2], quad)
+    scene = glare(scene * light[..., None], rng, strength)
     glyph_px = glyph_dots * scale * float(np.linalg.norm(quad[2] - quad[3])) / sheet.shape[1]
     scene = blur(scene, rng, glyph_px, strength, unreadable)
+    if "blur" in hard_cases:
+        scene = heavy_blur(scene, blur_gen, glyph_px)
     return jpeg(sensor(scene, gen, rng, strength), rng, strength)

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 EDGE = 24  # transparent border around the paper so curl and torn edges have room
+FADED_DENSITY = (0.2, 0.35)  # share of the usual ink a faded print keeps
 
 
 def smooth_noise(gen: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
@@ -36,10 +37,20 @@ def print_density(gen: np.random.Generator, shape: tuple[int, int], strength: fl
     return fade * head_streaks(gen, shape[1], strength)[None, :] * blotches
 
 
-def ink_on_paper(ink: Image.Image, gen: np.random.Generator, strength: float) -> np.ndarray:
+def faded_density(gen: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """An old or sun-bleached thermal print: every dot light grey, some patches lighter still."""
+    patches = 1 - 0.25 * np.clip(smooth_noise(gen, shape, 6), 0, 1)
+    return gen.uniform(*FADED_DENSITY) * patches
+
+
+def ink_on_paper(
+    ink: Image.Image, gen: np.random.Generator, strength: float, faded: bool = False
+) -> np.ndarray:
     """RGB paper with the print on it."""
     coverage = np.asarray(ink, np.float32) / 255
     coverage *= print_density(gen, coverage.shape, strength)
+    if faded:  # its own stream, so the rest of the sheet comes out as without the fade
+        coverage *= faded_density(gen.spawn(1)[0], coverage.shape)
     paper_tone = np.array([0.96, 0.955, 0.93], np.float32) + gen.uniform(-0.03, 0.03, 3).astype(
         np.float32
     )
@@ -102,6 +113,9 @@ def crumple(rgba: np.ndarray, gen: np.random.Generator, strength: float) -> np.n
     return bent
 
 
-def make_paper(ink: Image.Image, gen: np.random.Generator, strength: float) -> np.ndarray:
-    """The printed receipt as a loose sheet: RGBA, ready to be photographed."""
-    return crumple(cut_out(ink_on_paper(ink, gen, strength), gen), gen, strength)
+def make_paper(
+    ink: Image.Image, gen: np.random.Generator, strength: float, *, faded: bool = False
+) -> np.ndarray:
+    """The printed receipt as a loose sheet: RGBA, ready to be photographed. ``faded``
+    prints it in light grey, as thermal paper looks after months in a wallet."""
+    return crumple(cut_out(ink_on_paper(ink, gen, strength, faded), gen), gen, strength)
