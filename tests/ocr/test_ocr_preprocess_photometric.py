@@ -143,7 +143,7 @@ def test_equalized_clean_photo_still_reads(photo, equalizing):
 
 
 @pytest.mark.ocr
-@pytest.mark.parametrize("defect", ["faded", "blurred"])
+@pytest.mark.parametrize("defect", ["faded", "blurred", "shadowed"])
 def test_upside_down_defect_photo_is_turned_back_and_read(defect_photos, equalizing, defect):
     upside_down = defect_photos[defect].image.transpose(Image.Transpose.ROTATE_180)
     prepared, result = read_image(jpeg_bytes(upside_down), equalizing)
