@@ -2,30 +2,25 @@
 evaluated in seconds rather than by running OCR again (about 1.5 s a receipt).
 
 Entries are keyed by the image's sha256 under a folder named after the OCR settings that
-shape the rows (backend, models, detector size, …). Preprocessing code is not part of
-the key: clear the folder after changing it.
+shape the rows (backend, models, detector size, preprocessing switches, …). Code is not
+part of the key: clear the folder after changing preprocessing or parsing of OCR output.
 """
 
 import hashlib
 import json
 from pathlib import Path
 
-from ocr.backends import BACKEND_FIELDS
 from ocr.settings import OcrSettings, get_ocr_settings
 from ocr.types import Row
 from receipts.reading import Interpretation, Reader
 
-# Threads change the speed, not the rows.
-SHAPING_FIELDS = (BACKEND_FIELDS - {"threads"}) | {
-    "max_side",
-    "flatten_light",
-    "stretch_contrast",
-    "sharpen",
-}
+# Settings that change the speed or which uploads are refused, not the rows read; every other
+# setting (and any added later) is part of the key.
+NOT_SHAPING_FIELDS = {"threads", "max_upload_bytes", "max_pixels"}
 
 
 def settings_key(settings: OcrSettings) -> str:
-    shaping = settings.model_dump_json(include=SHAPING_FIELDS)
+    shaping = settings.model_dump_json(exclude=NOT_SHAPING_FIELDS)
     return hashlib.sha256(shaping.encode()).hexdigest()[:12]
 
 

@@ -42,3 +42,4 @@ def test_upload_limits_and_threads_do_not_change_the_key():
     assert settings_key(OcrSettings()) == settings_key(OcrSettings(max_upload_bytes=10))
     assert settings_key(OcrSettings()) == settings_key(OcrSettings(threads=1))
     assert settings_key(OcrSettings()) != settings_key(OcrSettings(rec_model="small"))
+    assert settings_key(OcrSettings()) != settings_key(OcrSettings(equalize_contrast=False))
