@@ -79,14 +79,7 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
 def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict[str, float]:
     candidate = choice.candidate
     label = candidate.label if candidate else None
-    rivals = {
-        c.value
-        for c in found
-        if c.role == "label"
-        and c.value > 0
-        and c.value != choice.value
-        and not _is_tendered(c, evidence)
-    }
+    rivals = {c.value for c in _amounts(found, "label", evidence)} - {choice.value}
     printed = [c.value for c in evidence.printed]
     return signals(
         choice.how,
@@ -182,7 +175,7 @@ def _ranked(
     """Positive amounts of one role that are not cash handed over: the merchant's own
     labels before inherited ones, amounts with cents before bare integers (``Item
     Total 3``), then the lowest line, then the better label."""
-    kept = [c for c in found if c.role == role and c.value > 0 and not _is_tendered(c, evidence)]
+    kept = _amounts(found, role, evidence)
 
     def key(c: Candidate) -> tuple[bool, bool, int, int]:
         label = c.label
@@ -194,6 +187,11 @@ def _ranked(
         )
 
     return sorted(kept, key=key)
+
+
+def _amounts(found: list[Candidate], role: str, evidence: Evidence) -> list[Candidate]:
+    """Positive amounts of one role that are not cash handed over."""
+    return [c for c in found if c.role == role and c.value > 0 and not _is_tendered(c, evidence)]
 
 
 def _is_tendered(c: Candidate, evidence: Evidence) -> bool:

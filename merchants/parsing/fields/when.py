@@ -44,8 +44,11 @@ def read_date(
     def future(c: Candidate) -> bool:
         return c.value > latest
 
+    def too_old(c: Candidate) -> bool:
+        return c.value < earliest
+
     def implausible(c: Candidate) -> int:
-        return int(future(c)) + int(c.value < earliest)
+        return int(future(c)) + int(too_old(c))
 
     best = min(found, key=lambda c: (implausible(c), ROLE_ORDER[c.role], _rank(c), c.line.index))
     rivals = {c.value for c in found if c.value != best.value and not implausible(c)}
@@ -56,7 +59,7 @@ def read_date(
             any(c.value == best.value and c.line.index != best.line.index for c in found)
         ),
         conflicts=implausible(best) + int(best.role is None and bool(rivals)),
-        too_old=int(best.value < earliest),
+        too_old=int(too_old(best)),
         rivals=min(len(rivals), 3),
     )
     confidence = field_confidence("date", found_signals)
