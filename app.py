@@ -4,6 +4,9 @@
     python app.py merchants import FILE.json
     python app.py process IMAGE --member CODE [--json]
     python app.py token member CODE | token staff NAME --role desk
+    python app.py report daily [--date D] [--out FILE.csv]
+    python app.py rules show [--date D] | rules publish FILE --effective D
+    python app.py points nightly [--date D]
 """
 
 import argparse
@@ -12,6 +15,7 @@ import logging
 import os
 import sys
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -22,7 +26,7 @@ log = logging.getLogger("receipt_points")
 
 
 def create_app() -> FastAPI:
-    from api import desk, errors, shopper
+    from api import desk, errors, ops, shopper
     from receipts.jobs import InProcessQueue, get_queue, resume_pending
 
     @asynccontextmanager
@@ -39,6 +43,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.include_router(shopper.router)
     app.include_router(desk.router)
+    app.include_router(ops.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
@@ -104,6 +109,7 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
     print(f"demo mall: {created} stores added, {updated} updated")
     print(f"demo member M000001 token: {issue_member_token(member_id)}")
     print(f"demo desk staff token: {issue_staff_token('desk-demo', 'desk')}")
+    print(f"demo ops staff token: {issue_staff_token('ops-demo', 'ops')}")
     return 0
 
 
@@ -156,6 +162,34 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_daily(args: argparse.Namespace) -> int:
+    from points.cli import daily_report
+
+    print(daily_report(args.date, args.out).rstrip("\n"))
+    return 0
+
+
+def cmd_rules_show(args: argparse.Namespace) -> int:
+    from points.cli import show_rules
+
+    print(show_rules(args.date).rstrip("\n"))
+    return 0
+
+
+def cmd_rules_publish(args: argparse.Namespace) -> int:
+    from points.cli import publish_rules
+
+    print(publish_rules(args.file, args.effective, args.note).rstrip("\n"))
+    return 0
+
+
+def cmd_points_nightly(args: argparse.Namespace) -> int:
+    from points.cli import nightly
+
+    print(nightly(args.date).rstrip("\n"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description="receipt-points service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -187,6 +221,30 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="retention purge of old photos and OCR text")
     purge.add_argument("--older-than-days", type=int)
     purge.set_defaults(func=cmd_purge)
+
+    report = sub.add_parser("report", help="reconciliation reports")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    daily = report_sub.add_parser("daily", help="per-merchant points of one day as CSV (T+1)")
+    daily.add_argument("--date", type=date.fromisoformat, help="default: yesterday")
+    daily.add_argument("--out", type=Path, help="write the CSV here instead of stdout")
+    daily.set_defaults(func=cmd_report_daily)
+
+    rules = sub.add_parser("rules", help="points rule versions")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True)
+    show = rules_sub.add_parser("show", help="print the rules in force on a day")
+    show.add_argument("--date", type=date.fromisoformat, help="default: today")
+    show.set_defaults(func=cmd_rules_show)
+    publish = rules_sub.add_parser("publish", help="publish a rule file as a new version")
+    publish.add_argument("file", type=Path)
+    publish.add_argument("--effective", type=date.fromisoformat, required=True)
+    publish.add_argument("--note")
+    publish.set_defaults(func=cmd_rules_publish)
+
+    points = sub.add_parser("points", help="points jobs")
+    points_sub = points.add_subparsers(dest="points_command", required=True)
+    nightly = points_sub.add_parser("nightly", help="expire due points, review tiers (cron)")
+    nightly.add_argument("--date", type=date.fromisoformat, help="default: today")
+    nightly.set_defaults(func=cmd_points_nightly)
 
     token = sub.add_parser("token", help="issue a signed token for local use")
     token.add_argument("kind", choices=["member", "staff"])

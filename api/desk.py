@@ -1,13 +1,26 @@
-"""Service-desk API: the review queue and its decisions."""
+"""Service-desk API: the review queue and its decisions, manual entry, reversal."""
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.auth import CurrentStaff, RequireRole
 from api.deps import DbSession
-from api.presenters import review_item
-from api.schemas import ApproveRequest, RejectRequest, ReviewItem, ReviewQueue
+from api.presenters import ledger_entry_read, review_item
+from api.schemas import (
+    ApproveRequest,
+    LedgerEntryRead,
+    ManualReceipt,
+    MemberRead,
+    RedeemRequest,
+    RejectRequest,
+    ReverseRequest,
+    ReviewItem,
+    ReviewQueue,
+)
+from dedupe.service import PurchaseFields
 from ocr.image import sniff_format
+from points import ledger
+from points import service as points_service
 from receipts import flow, storage
 
 router = APIRouter(
@@ -65,3 +78,52 @@ def reject(
         note=body.note,
     )
     return review_item(db_session, receipt)
+
+
+@router.get("/members", response_model=MemberRead)
+def find_member(
+    db_session: DbSession, code: str | None = Query(default=None, max_length=32),
+    phone: str | None = Query(default=None, max_length=20),
+) -> MemberRead:
+    """A member by member code or phone; the phone is only ever shown masked."""
+    member = points_service.find(db_session=db_session, code=code, phone=phone)
+    return MemberRead(code=member.code, phone_masked=member.phone_masked, tier=member.tier,
+                      balance=member.points_balance)
+
+
+@router.post("/manual-receipts", response_model=ReviewItem, status_code=201)
+def enter_manual(body: ManualReceipt, staff: CurrentStaff, db_session: DbSession) -> ReviewItem:
+    """A paper receipt brought to the desk: checked against every channel, then credited."""
+    member = points_service.find(db_session=db_session, code=body.member_code)
+    receipt = flow.enter_manual(
+        db_session=db_session, member_id=member.id, actor=staff.actor,
+        fields=PurchaseFields(
+            merchant_id=body.merchant_id, purchase_date=body.date, purchase_time=body.time,
+            total=body.total, receipt_no=body.receipt_no,
+        ),
+        payment_method=body.payment_method, confirmed_not_similar=body.confirm_not_duplicate,
+    )
+    return review_item(db_session, receipt)
+
+
+@router.post("/receipts/{receipt_id}/reverse", response_model=ReviewItem)
+def reverse(
+    receipt_id: str, body: ReverseRequest, staff: CurrentStaff, db_session: DbSession
+) -> ReviewItem:
+    """冲红 for a refund: the receipt's points are taken back."""
+    receipt = flow.reverse(
+        db_session=db_session, receipt_id=receipt_id, actor=staff.actor, reason=body.reason
+    )
+    return review_item(db_session, receipt)
+
+
+@router.post("/members/{code}/redemptions", response_model=LedgerEntryRead)
+def redeem(code: str, body: RedeemRequest, staff: CurrentStaff,
+           db_session: DbSession) -> LedgerEntryRead:
+    """Spend points (gift, 积分抵现), oldest first; the same ``key`` never spends twice."""
+    member = points_service.find(db_session=db_session, code=code)
+    entry, _created = ledger.redeem(
+        db_session, member_id=member.id, points=body.points, key=body.key, actor=staff.actor,
+        reason=body.reason,
+    )
+    return ledger_entry_read(entry)

@@ -2,10 +2,11 @@
 
 from sqlalchemy.orm import Session
 
-from api.messages import STATUS_TEXT, reason_text
-from api.schemas import Reason, ReceiptRead, ReviewItem
+from api.schemas import LedgerEntryRead, Reason, ReceiptRead, ReviewItem
 from merchants import service as merchant_service
-from points.models import Member
+from points.explain import KIND_TEXT, explain
+from points.models import LedgerEntry, Member
+from receipts.messages import STATUS_TEXT, reason_text
 from receipts.models import Receipt
 
 
@@ -42,4 +43,13 @@ def review_item(db_session: Session, receipt: Receipt) -> ReviewItem:
         member_code=member.code,
         ocr_rows=receipt.ocr_rows or [],
         image_url=f"/api/v1/desk/receipts/{receipt.id}/image",
+    )
+
+
+def ledger_entry_read(entry: LedgerEntry) -> LedgerEntryRead:
+    return LedgerEntryRead(
+        id=entry.id, kind=entry.kind, kind_text=KIND_TEXT.get(entry.kind, entry.kind),
+        points=entry.points, receipt_id=entry.receipt_id, merchant_id=entry.merchant_id,
+        reason=entry.reason, explanation=explain(entry), rule_version=entry.rule_version,
+        detail=entry.detail or {}, expires_on=entry.expires_on, created_at=entry.created_at,
     )

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.messages import DESK_REJECT_REASONS
 from merchants.types import PAYMENT_METHODS
+from receipts.messages import DESK_REJECT_REASONS
 
 
 class ErrorDetail(BaseModel):
@@ -56,17 +56,92 @@ class ReviewQueue(BaseModel):
 
 
 class LedgerEntryRead(BaseModel):
+    id: int
     kind: str
+    kind_text: str
     points: int
     receipt_id: str | None
+    merchant_id: str | None
     reason: str | None
+    explanation: str
+    rule_version: int | None
+    detail: dict
+    expires_on: dt.date | None
     created_at: dt.datetime
+
+
+class TierRead(BaseModel):
+    code: str
+    name: str
+    factor: Decimal
+
+
+class NextTierRead(TierRead):
+    growth_needed: int
+
+
+class ExpiringRead(BaseModel):
+    points: int
+    on: dt.date
 
 
 class PointsRead(BaseModel):
     member_code: str
     balance: int
+    tier: TierRead
+    growth: int
+    tier_expires_on: dt.date | None
+    next_tier: NextTierRead | None
+    expiring: ExpiringRead | None
     history: list[LedgerEntryRead]
+
+
+class HistoryPage(BaseModel):
+    items: list[LedgerEntryRead]
+    next_before_id: int | None
+
+
+class MemberRead(BaseModel):
+    code: str
+    phone_masked: str | None
+    tier: str
+    balance: int
+
+
+class ManualReceipt(BaseModel):
+    """A paper receipt keyed in at the service desk."""
+
+    model_config = {"extra": "forbid"}
+
+    member_code: str = Field(min_length=1, max_length=32)
+    merchant_id: str = Field(min_length=1, max_length=64)
+    date: dt.date
+    time: dt.time | None = None
+    total: Decimal = Field(gt=0, le=1_000_000, decimal_places=2)
+    receipt_no: str | None = Field(default=None, max_length=64)
+    payment_method: Literal[PAYMENT_METHODS] | None = None  # type: ignore[valid-type]
+    confirm_not_duplicate: bool = False
+
+
+class ReverseRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class RedeemRequest(BaseModel):
+    points: int = Field(gt=0, le=10_000_000)
+    key: str = Field(min_length=1, max_length=100, description="the caller's order id")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class RulesPublish(BaseModel):
+    text: str = Field(min_length=1, max_length=200_000, description="YAML or JSON rule set")
+    effective_from: dt.date
+    note: str | None = Field(default=None, max_length=200)
+
+
+class RulesRead(BaseModel):
+    version: int
+    rules: dict
 
 
 class Corrections(BaseModel):

@@ -1,18 +1,28 @@
 """Shopper API (mini-program / H5): upload receipts, follow their status, see points."""
 
-from fastapi import APIRouter, File, UploadFile, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 
 from api.auth import CurrentMemberId
 from api.deps import DbSession
-from api.messages import STATUS_TEXT
-from api.presenters import receipt_read
-from api.schemas import LedgerEntryRead, PointsRead, ReceiptAccepted, ReceiptRead
+from api.presenters import ledger_entry_read, receipt_read
+from api.schemas import (
+    ExpiringRead,
+    HistoryPage,
+    NextTierRead,
+    PointsRead,
+    ReceiptAccepted,
+    ReceiptRead,
+    TierRead,
+)
+from core.clock import local_today
 from core.errors import NotFound
 from ocr.errors import image_too_large
 from ocr.settings import get_ocr_settings
+from points import account, ledger
 from points import service as points_service
 from receipts import flow
 from receipts.jobs import get_queue
+from receipts.messages import STATUS_TEXT
 from receipts.models import Receipt, Status
 
 router = APIRouter(prefix="/api/v1", tags=["shopper"])
@@ -55,17 +65,35 @@ def get_receipt(receipt_id: str, member_id: CurrentMemberId, db_session: DbSessi
 
 @router.get("/members/me/points", response_model=PointsRead)
 def my_points(member_id: CurrentMemberId, db_session: DbSession) -> PointsRead:
-    """Balance and recent ledger entries."""
+    """Balance, tier and progress to the next, what expires next, recent entries."""
     member = points_service.get_or_raise(db_session=db_session, member_id=member_id)
-    entries = points_service.history(db_session=db_session, member_id=member_id)
+    summary = account.summary(db_session, member, today=local_today())
+    progress = summary.progress
+    following = progress.next_tier
     return PointsRead(
         member_code=member.code,
-        balance=points_service.balance(db_session=db_session, member_id=member_id),
-        history=[
-            LedgerEntryRead(
-                kind=e.kind, points=e.points, receipt_id=e.receipt_id, reason=e.reason,
-                created_at=e.created_at,
-            )
-            for e in entries
-        ],
+        balance=summary.balance,
+        tier=TierRead(**progress.tier.model_dump(include={"code", "name", "factor"})),
+        growth=progress.growth,
+        tier_expires_on=progress.expires_on,
+        next_tier=NextTierRead(
+            **following.model_dump(include={"code", "name", "factor"}),
+            growth_needed=progress.growth_needed,
+        ) if following else None,
+        expiring=ExpiringRead(points=summary.expiring.points, on=summary.expiring.on)
+        if summary.expiring else None,
+        history=[ledger_entry_read(e) for e in ledger.history(db_session, member_id, limit=20)],
+    )
+
+
+@router.get("/members/me/points/history", response_model=HistoryPage)
+def my_points_history(
+    member_id: CurrentMemberId, db_session: DbSession,
+    before_id: int | None = Query(default=None, ge=1), limit: int = Query(default=20, ge=1, le=100),
+) -> HistoryPage:
+    """Every ledger entry with its explanation, newest first; page with ``before_id``."""
+    entries = ledger.history(db_session, member_id, limit=limit, before_id=before_id)
+    return HistoryPage(
+        items=[ledger_entry_read(e) for e in entries],
+        next_before_id=entries[-1].id if len(entries) == limit else None,
     )

@@ -16,7 +16,7 @@ class FingerprintRecord(Base):
     __tablename__ = "fingerprint_record"
 
     receipt_id: Mapped[str] = mapped_column(ForeignKey("receipt.id"), primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # none: desk entry
     phash: Mapped[int | None] = mapped_column(BigInteger)
     band0: Mapped[int | None] = mapped_column(Integer, index=True)
     band1: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -39,7 +39,7 @@ UNIQUE = Verdict("unique")
 
 
 def record_image(
-    *, db_session: Session, receipt_id: str, sha256: str, phash: int | None = None
+    *, db_session: Session, receipt_id: str, sha256: str | None, phash: int | None = None
 ) -> FingerprintRecord:
     record = db_session.get(FingerprintRecord, receipt_id)
     if record is None:
@@ -123,6 +123,8 @@ def _earliest(db_session: Session, query) -> FingerprintRecord | None:
 
 
 def _exact(db_session: Session, record: FingerprintRecord) -> Verdict | None:
+    if record.sha256 is None:
+        return None
     first = find_exact(db_session=db_session, sha256=record.sha256, exclude=record.receipt_id)
     return Verdict("exact", first) if first else None
 

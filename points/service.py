@@ -1,16 +1,15 @@
-"""Member lookup and ledger operations."""
+"""Members: creation and lookup. Phone numbers are stored masked and as a keyed hash."""
 
 import hashlib
 import hmac
 import re
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import AppError, NotFound
 from core.settings import get_settings
-from points.models import LedgerEntry, Member
+from points.models import Member
 
 _PHONE = re.compile(r"^1\d{10}$")
 
@@ -49,59 +48,16 @@ def get_or_create_by_code(*, db_session: Session, code: str, phone: str | None =
     return member
 
 
-def balance(*, db_session: Session, member_id: int) -> int:
-    total = db_session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-            LedgerEntry.member_id == member_id
+def find(*, db_session: Session, code: str | None = None, phone: str | None = None) -> Member:
+    """A member by member code or by phone number (looked up by its keyed hash)."""
+    if code:
+        member = get_by_code(db_session=db_session, code=code.strip())
+    elif phone:
+        member = db_session.scalar(
+            select(Member).where(Member.phone_hash == phone_hash(phone.strip()))
         )
-    )
-    return int(total)
-
-
-def history(*, db_session: Session, member_id: int, limit: int = 50) -> list[LedgerEntry]:
-    query = (
-        select(LedgerEntry)
-        .where(LedgerEntry.member_id == member_id)
-        .order_by(LedgerEntry.id.desc())
-        .limit(limit)
-    )
-    return list(db_session.scalars(query))
-
-
-def credit_once(
-    *,
-    db_session: Session,
-    member_id: int,
-    points: int,
-    idempotency_key: str,
-    actor: str,
-    receipt_id: str | None = None,
-    merchant_id: str | None = None,
-    reason: str | None = None,
-) -> tuple[LedgerEntry, bool]:
-    """Append an earn entry unless one with this key exists. Returns (entry, created).
-
-    The unique key decides, not a prior read: two workers racing on the same receipt
-    both try the insert and exactly one succeeds.
-    """
-    entry = LedgerEntry(
-        member_id=member_id,
-        kind="earn",
-        points=points,
-        idempotency_key=idempotency_key,
-        actor=actor,
-        receipt_id=receipt_id,
-        merchant_id=merchant_id,
-        reason=reason,
-    )
-    try:
-        with db_session.begin_nested():
-            db_session.add(entry)
-    except IntegrityError:
-        existing = db_session.scalar(
-            select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key)
-        )
-        if existing is None:
-            raise
-        return existing, False
-    return entry, True
+    else:
+        raise AppError("member_query_required", "请输入会员码或手机号", status=422)
+    if member is None:
+        raise NotFound("member_not_found", "找不到该会员")
+    return member

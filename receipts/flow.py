@@ -1,36 +1,34 @@
 """The processing flow of one receipt: ocr → merchants → dedupe → points → decision."""
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.clock import local_today
 from core.db import session_scope
 from core.errors import AppError, Conflict, NotFound
 from core.privacy import mask_sensitive
-from core.settings import get_settings
 from dedupe import service as dedupe
 from dedupe.fingerprint import phash, sha256_hex
 from merchants import service as merchant_service
 from ocr.errors import ImageRejected
 from ocr.image import decode_image
 from ocr.settings import get_ocr_settings
-from points import service as points_service
-from points.rules import points_for
+from points import earning
 from receipts import storage
+from receipts.messages import reason_text
 from receipts.models import Channel, Receipt, ReceiptEvent, Status
 from receipts.reading import Reading, reader_for
 from receipts.settings import get_receipt_settings
 
+# A purchase "in the future" is far more often a misread date than a real one: a person
+# looks at it instead of the shopper being told no.
+DOUBTFUL_RULE_REASONS = {"date_in_future"}
 EDITABLE_FIELDS = ("merchant_id", "purchase_date", "purchase_time", "total", "receipt_no",
                    "payment_method")
-
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def new_receipt_id() -> str:
@@ -153,23 +151,31 @@ def _apply_reading(db_session: Session, receipt: Receipt, reading: Reading) -> N
 def decide(
     db_session: Session, receipt: Receipt, low_confidence: list[str], *, actor: str, today: date
 ) -> None:
-    """Duplicate, approved (credited) or needs_review, with reason codes."""
+    """Duplicate, approved (credited), rejected by a points rule, or needs_review."""
     _index_fields(db_session, receipt)
     verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id)
     if verdict.is_duplicate:
         _mark_duplicate(db_session, receipt, verdict.duplicate_of, actor, verdict.kind)
         return
-    reasons = _field_reasons(receipt, low_confidence) + _eligibility_reasons(
-        db_session, receipt, today
+    field_reasons = _field_reasons(receipt, low_confidence) + _registry_reasons(
+        db_session, receipt
     )
+    made = None if field_reasons else _offer(db_session, receipt, today)
+    rule_reasons = list(made.quote.reasons) if made else []
+    reasons = field_reasons + rule_reasons
     if verdict.kind != "unique":
         receipt.duplicate_of = verdict.duplicate_of
         reasons.append("possible_duplicate" if verdict.kind == "near_fields" else verdict.kind)
-    if reasons:
-        receipt.reasons = reasons
+    receipt.reasons = reasons
+    if reasons == rule_reasons and reasons and not set(reasons) & DOUBTFUL_RULE_REASONS:
+        # Every field was read confidently and a rule says no: the shopper is told why
+        # at once instead of waiting for the desk to say the same.
+        dedupe.retire(db_session=db_session, receipt_id=receipt.id)
+        _transition(db_session, receipt, Status.REJECTED, actor, ",".join(reasons))
+    elif reasons:
         _transition(db_session, receipt, Status.NEEDS_REVIEW, actor, ",".join(reasons))
-        return
-    _approve(db_session, receipt, actor)
+    else:
+        _approve(db_session, receipt, actor, made, today)
 
 
 def _field_reasons(receipt: Receipt, low_confidence: list[str]) -> list[str]:
@@ -184,7 +190,7 @@ def _field_reasons(receipt: Receipt, low_confidence: list[str]) -> list[str]:
     return reasons
 
 
-def _eligibility_reasons(db_session: Session, receipt: Receipt, today: date) -> list[str]:
+def _registry_reasons(db_session: Session, receipt: Receipt) -> list[str]:
     reasons = []
     if receipt.merchant_id:
         merchant = merchant_service.get(db_session=db_session, merchant_id=receipt.merchant_id)
@@ -192,30 +198,28 @@ def _eligibility_reasons(db_session: Session, receipt: Receipt, today: date) -> 
             reasons.append("merchant_inactive")
     if receipt.total is not None and receipt.total <= 0:
         reasons.append("amount_not_positive")
-    if receipt.purchase_date is not None:
-        if receipt.purchase_date > today:
-            reasons.append("date_in_future")
-        elif (today - receipt.purchase_date).days > get_receipt_settings().validity_days:
-            reasons.append("outside_validity_window")
     return reasons
 
 
-def _approve(db_session: Session, receipt: Receipt, actor: str) -> None:
+def _offer(db_session: Session, receipt: Receipt, today: date) -> earning.Offer:
+    merchant = merchant_service.get_or_raise(db_session=db_session, merchant_id=receipt.merchant_id)
+    return earning.offer(
+        db_session, member_id=receipt.member_id, merchant=merchant, amount=receipt.total,
+        day=receipt.purchase_date, payment_method=receipt.payment_method, today=today,
+    )
+
+
+def _approve(
+    db_session: Session, receipt: Receipt, actor: str, made: earning.Offer, today: date
+) -> None:
     holder = dedupe.claim(db_session=db_session, receipt_id=receipt.id)
     if holder is not None:
         _mark_duplicate(db_session, receipt, holder, actor, "claimed")
         return
-    merchant = merchant_service.get_or_raise(db_session=db_session, merchant_id=receipt.merchant_id)
-    points = points_for(receipt.total, merchant.points_rate)
-    entry, _created = points_service.credit_once(
-        db_session=db_session,
-        member_id=receipt.member_id,
-        points=points,
-        idempotency_key=f"earn:receipt:{receipt.id}",
-        actor=actor,
-        receipt_id=receipt.id,
-        merchant_id=receipt.merchant_id,
-        reason=f"{merchant.name} ¥{receipt.total}",
+    name = merchant_service.name_of(db_session=db_session, merchant_id=receipt.merchant_id)
+    entry, _created = earning.credit(
+        db_session, made, member_id=receipt.member_id, receipt_id=receipt.id, actor=actor,
+        reason=f"{name} ¥{receipt.total:.2f}", today=today,
     )
     receipt.points = entry.points
     receipt.reasons = []
@@ -260,28 +264,66 @@ def review_queue(
 
 
 def approve_review(
-    *, db_session: Session, receipt_id: str, actor: str, corrections: dict | None = None
+    *, db_session: Session, receipt_id: str, actor: str, corrections: dict | None = None,
+    today: date | None = None
 ) -> Receipt:
     """Staff approval, optionally with corrected fields; credits exactly once."""
     receipt = _reviewable(db_session, receipt_id)
     before = _snapshot(receipt)
     _apply_corrections(db_session, receipt, corrections or {})
-    missing = [n for n in ("merchant_id", "purchase_date", "total") if getattr(receipt, n) is None]
-    if missing:
-        raise AppError("fields_required", f"请先补全：{', '.join(missing)}", status=422)
+    _require_key_fields(receipt)
     _index_fields(db_session, receipt)
-    verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id)
-    if verdict.is_duplicate:
-        raise Conflict(
-            "duplicate_receipt", f"该小票已在其他记录中积分（{verdict.duplicate_of}），请驳回为重复"
-        )
+    _refuse_certain_duplicate(db_session, receipt, confirmed_not_similar=True)
+    made = _eligible_offer(db_session, receipt, today or local_today())
     receipt.confidence = {**(receipt.confidence or {}), **_corrected_confidence(before, receipt)}
-    _approve(db_session, receipt, actor)
+    _approve(db_session, receipt, actor, made, today or local_today())
     if receipt.status == Status.DUPLICATE:
         raise Conflict("duplicate_receipt", f"该小票已积分（{receipt.duplicate_of}）")
     _write_event(db_session, receipt, Status.NEEDS_REVIEW, actor, "reviewed",
                  {"before": before, "after": _snapshot(receipt)})
     return receipt
+
+
+def _require_key_fields(receipt: Receipt) -> None:
+    missing = [n for n in ("merchant_id", "purchase_date", "total") if getattr(receipt, n) is None]
+    if missing:
+        raise AppError("fields_required", f"请先补全：{', '.join(missing)}", status=422)
+
+
+def _refuse_certain_duplicate(
+    db_session: Session, receipt: Receipt, *, confirmed_not_similar: bool
+) -> None:
+    """Staff may not credit a repeat. A near match (same store, amount and minute, no
+    receipt number) is refused too unless the staff member confirmed it differs."""
+    verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id)
+    if verdict.is_duplicate:
+        raise Conflict(
+            "duplicate_receipt", f"该小票已在其他记录中积分（{verdict.duplicate_of}），不能重复积分"
+        )
+    if verdict.kind != "unique" and not confirmed_not_similar:
+        raise Conflict(
+            "possible_duplicate",
+            f"与已登记小票（{verdict.duplicate_of}）的商户、金额和时间相同；"
+            "如核实不是同一张小票，请确认后再提交",
+        )
+
+
+def _eligible_offer(db_session: Session, receipt: Receipt, today: date) -> earning.Offer:
+    if reasons := _registry_reasons(db_session, receipt):
+        raise NotEligible(reasons)
+    made = _offer(db_session, receipt, today)
+    if made.quote.reasons:
+        raise NotEligible(list(made.quote.reasons))
+    return made
+
+
+class NotEligible(Conflict):
+    """A points rule says this purchase earns nothing; ``reasons`` are its codes."""
+
+    def __init__(self, reasons: list[str]):
+        texts = "；".join(reason_text(code) for code in reasons)
+        super().__init__("not_eligible", f"不符合积分规则：{texts}")
+        self.reasons = reasons
 
 
 def reject_review(
@@ -328,6 +370,61 @@ def _jsonable(value):
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return value
+
+
+# --- desk: manual entry and reversal (冲红) -----------------------------------------------
+
+
+def enter_manual(
+    *, db_session: Session, member_id: int, fields: dedupe.PurchaseFields,
+    payment_method: str | None, actor: str, photo: bytes | None = None,
+    confirmed_not_similar: bool = False, today: date | None = None
+) -> Receipt:
+    """A receipt brought to the desk: same duplicate checks and rules as a photo, credited
+    at once. Anything that would not be credited is refused and nothing is stored."""
+    today = today or local_today()
+    sha256 = None
+    if photo is not None:
+        decode_image(photo, get_ocr_settings())
+        sha256 = sha256_hex(photo)
+        storage.put(sha256, photo)
+    receipt = Receipt(
+        id=new_receipt_id(), member_id=member_id, channel=Channel.DESK,
+        status=Status.PROCESSING, image_sha256=sha256, merchant_id=fields.merchant_id,
+        purchase_date=fields.purchase_date, purchase_time=fields.purchase_time,
+        total=fields.total, receipt_no=fields.receipt_no, payment_method=payment_method,
+        confidence={"merchant": 1.0, "date": 1.0, "total": 1.0},
+    )
+    _require_key_fields(receipt)
+    merchant_service.get_or_raise(db_session=db_session, merchant_id=fields.merchant_id)
+    db_session.add(receipt)
+    db_session.flush()
+    _write_event(db_session, receipt, None, actor, "manual_entry", {"after": _snapshot(receipt)})
+    dedupe.record_image(db_session=db_session, receipt_id=receipt.id, sha256=sha256)
+    _index_fields(db_session, receipt)
+    _refuse_certain_duplicate(db_session, receipt, confirmed_not_similar=confirmed_not_similar)
+    made = _eligible_offer(db_session, receipt, today)
+    _approve(db_session, receipt, actor, made, today)
+    if receipt.status == Status.DUPLICATE:
+        raise Conflict("duplicate_receipt", f"该小票已积分（{receipt.duplicate_of}）")
+    return receipt
+
+
+def reverse(
+    *, db_session: Session, receipt_id: str, actor: str, reason: str, today: date | None = None
+) -> Receipt:
+    """Take back a credited receipt's points (refund). Its dedupe claims stay, so the
+    refunded receipt cannot be credited again."""
+    receipt = _get_for_update(db_session, receipt_id)
+    if receipt.status != Status.APPROVED:
+        raise Conflict("receipt_not_approved", "只有已积分的小票可以冲红")
+    entry, _created = earning.reverse(
+        db_session, receipt_id=receipt.id, actor=actor, reason=reason, today=today or local_today()
+    )
+    receipt.points = receipt.points + entry.points
+    _transition(db_session, receipt, Status.REVERSED, actor, reason,
+                {"points": entry.points, "unrecovered": entry.detail.get("unrecovered", 0)})
+    return receipt
 
 
 # --- shared helpers ---------------------------------------------------------------------

@@ -13,8 +13,6 @@ class ReceiptSettings(BaseSettings):
     min_confidence_merchant: float = 0.97
     min_confidence_date: float = 0.97
     min_confidence_total: float = 0.97
-    # Purchases older than this many days are not credited automatically.
-    validity_days: int = 30
     max_attempts: int = 3
     # Photos and OCR text of decided receipts are purged after this many days.
     retention_days: int = 365

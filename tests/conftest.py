@@ -60,6 +60,27 @@ def postgresql_url():
     admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def plain_rules(tmp_path_factory, monkeypatch):
+    """The bundled rules without member day and caps, and with a validity window long
+    enough for the fixed purchase dates of test data (fakes.TODAY, generated receipts)
+    whatever day the suite runs on: points are then amount × store rate. Tests of the
+    rules themselves build their own rule sets."""
+    import yaml
+
+    from points.rules import DEFAULT_RULES
+
+    path = tmp_path_factory.getbasetemp() / "rules-for-tests.yaml"
+    if not path.exists():
+        rules = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+        plain = {**rules, "validity_days": 36500, "member_days": [], "caps": {}}
+        path.write_text(yaml.safe_dump(plain, allow_unicode=True))
+    monkeypatch.setenv("RP_POINTS_RULES_FILE", str(path))
+    reset_caches()
+    yield path
+    reset_caches()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, monkeypatch, tmp_path):
     url = request.getfixturevalue(f"{request.param}_url")

@@ -9,6 +9,8 @@ CACHED_GETTERS = (
     ("dedupe.settings", "get_dedupe_settings"),
     ("receipts.settings", "get_receipt_settings"),
     ("ocr.settings", "get_ocr_settings"),
+    ("points.settings", "get_points_settings"),
+    ("points.rules", "default_rules"),
     ("receipts.jobs", "get_queue"),
 )
 

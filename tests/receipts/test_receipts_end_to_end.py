@@ -50,8 +50,6 @@ def cli_env(tmp_path):
         **os.environ,
         "RP_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
         "RP_DATA_DIR": str(tmp_path / "data"),
-        # generated purchases are dated up to 2026-11-20; keep them all inside the window
-        "RP_RECEIPT_VALIDITY_DAYS": "3650",
     }
     _cli(env, "seed-demo")
     return env
@@ -84,10 +82,8 @@ def test_dramatiq_worker_on_postgresql_and_redis(tmp_path, postgresql_url, redis
         "RP_DATA_DIR": str(tmp_path / "data"),
         "RP_JOB_BACKEND": "dramatiq",
         "RP_REDIS_URL": redis_url,
-        "RP_RECEIPT_VALIDITY_DAYS": "3650",
     }
-    for key in ("RP_DATABASE_URL", "RP_DATA_DIR", "RP_JOB_BACKEND", "RP_REDIS_URL",
-                "RP_RECEIPT_VALIDITY_DAYS"):
+    for key in ("RP_DATABASE_URL", "RP_DATA_DIR", "RP_JOB_BACKEND", "RP_REDIS_URL"):
         monkeypatch.setenv(key, env[key])
     from database import empty_all_tables, reset_caches
 

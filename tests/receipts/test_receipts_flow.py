@@ -81,7 +81,6 @@ def test_same_purchase_without_number_goes_to_review(member, reads):
         (reading(merchant=None), ["merchant_unknown"]),
         (reading(conf=0.5), ["date_low_confidence", "total_low_confidence"]),
         (reading(day=TODAY + timedelta(days=1)), ["date_in_future"]),
-        (reading(day=TODAY - timedelta(days=31)), ["outside_validity_window"]),
         (reading(total="0.00"), ["amount_not_positive"]),
     ],
 )

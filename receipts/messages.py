@@ -27,6 +27,12 @@ REASON_TEXT = {
     "duplicate_receipt_no": "该小票已积分（小票号相同）",
     "duplicate_claimed": "该小票已积分",
     "processing_failed": "系统识别失败，转人工处理",
+    # points rules (points/engine.py)
+    "merchant_excluded": "该商户不参与积分",
+    "payment_excluded": "该支付方式不参与积分",
+    "below_min_spend": "未达到最低消费金额",
+    "daily_receipt_cap_reached": "已达每日积分小票数上限",
+    "daily_points_cap_reached": "已达每日积分上限",
     # rejection reasons chosen by the service desk
     "duplicate": "重复小票",
     "unreadable": "小票无法辨认",
