@@ -15,8 +15,9 @@ def explain(entry: LedgerEntry) -> str:
     if entry.kind == "earn" and "base_points" in detail:
         return _earning(entry, detail)
     if entry.kind == "reverse":
-        unrecovered = detail.get("unrecovered", 0)
-        owed = f"（其中 {unrecovered} 分已使用，未能扣回）" if unrecovered else ""
+        notes = [f"{n} 分{why}" for n, why in ((detail.get("unrecovered", 0), "已使用，未能扣回"),
+                                               (detail.get("expired", 0), "已过期，无需扣回")) if n]
+        owed = f"（其中 {'；'.join(notes)}）" if notes else ""
         return f"退货冲红：扣回 {-entry.points} 分{owed}。{entry.reason or ''}".rstrip("。") + "。"
     return f"{KIND_TEXT.get(entry.kind, entry.kind)} {entry.points:+d} 分：{entry.reason or ''}"
 

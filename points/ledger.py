@@ -189,22 +189,34 @@ def reverse_earning(
 ) -> tuple[LedgerEntry, bool]:
     """冲红: take back what a receipt earned. Where the points were already spent, the
     balance goes negative if the rules allow it; otherwise only what is left is taken
-    and the rest is written down as unrecovered."""
+    and the rest is written down as unrecovered. Points of the receipt that already
+    expired are gone from the balance and are not taken again."""
     member_id = earning.member_id
     lock_member(db_session, member_id)
     key = f"reverse:{earning.idempotency_key}"
     if (existing := by_key(db_session, key)) is not None:
         return existing, False
-    wanted = earning.points
+    expired = _taken_by(db_session, earning.id, "expire")
+    wanted = earning.points - expired
     taken = wanted if allow_negative else min(wanted, available(db_session, member_id))
     movement = Movement(
         "reverse", -taken, key, actor, reason,
         receipt_id=earning.receipt_id, merchant_id=earning.merchant_id,
         business_date=earning.business_date, amount=earning.amount, growth=-earning.growth,
         rule_version=earning.rule_version, reverses_id=earning.id,
-        detail={"reversed_points": wanted, "unrecovered": wanted - taken},
+        detail={"reversed_points": wanted, "unrecovered": wanted - taken, "expired": expired},
     )
     return post(db_session, movement, member_id=member_id, first_from=earning.id)
+
+
+def _taken_by(db_session: Session, lot_id: int, kind: str) -> int:
+    """Points of one lot that debits of ``kind`` took."""
+    total = db_session.scalar(
+        select(func.coalesce(func.sum(LedgerAllocation.points), 0))
+        .join(LedgerEntry, LedgerEntry.id == LedgerAllocation.debit_id)
+        .where(LedgerAllocation.credit_id == lot_id, LedgerEntry.kind == kind)
+    )
+    return int(total)
 
 
 def adjust(

@@ -7,17 +7,11 @@ path runs in tests/receipts/test_receipts_end_to_end.py.
 import time
 
 import pytest
+from fakes import photo_bytes, reading
 from fastapi.testclient import TestClient
 
 from api.auth import issue_member_token, issue_staff_token
 from app import create_app
-from fakes import photo_bytes, reading
-
-
-@pytest.fixture
-def client(db_url):
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 def _auth(token: str) -> dict:

@@ -6,24 +6,17 @@ import io
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
+from fakes import photo_bytes, reading
 from sqlalchemy import func, select
 
 from api.auth import issue_member_token, issue_staff_token
-from app import create_app
 from core.clock import local_today
 from core.db import session_scope
-from fakes import photo_bytes, reading
 from points.models import LedgerEntry
 
 DESK = {"Authorization": f"Bearer {issue_staff_token('zhang', 'desk')}"}
 OPS = {"Authorization": f"Bearer {issue_staff_token('zhao', 'ops')}"}
 
-
-@pytest.fixture
-def client(db_url):
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 def _member_auth(member: int) -> dict:
