@@ -18,11 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from database import empty_all_tables, reset_caches  # noqa: E402
+from database import PG_ADMIN_URL, empty_all_tables, reset_caches  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get(
-    "RP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 REDIS_URL = os.environ.get("RP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -119,6 +116,7 @@ def member(db_url):
 def reads(monkeypatch, demo_mall):
     """``reads(reading_or_exception)``: what the next receipts processed will "read"."""
     from fakes import FixedReader
+
     from receipts import flow
 
     def use(reading):

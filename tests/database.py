@@ -1,8 +1,13 @@
 """Helpers that point the code under test at a database and clean it afterwards."""
 
+import os
 import sys
 
 from sqlalchemy import create_engine
+
+PG_ADMIN_URL = os.environ.get(
+    "RP_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 CACHED_GETTERS = (
     ("core.settings", "get_settings"),

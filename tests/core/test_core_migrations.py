@@ -2,6 +2,7 @@
 
 import pytest
 from alembic import command
+from database import PG_ADMIN_URL
 from sqlalchemy import create_engine, text
 
 from core.migrate import alembic_config
@@ -15,8 +16,6 @@ def empty_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
     import uuid
-
-    from conftest import PG_ADMIN_URL
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:

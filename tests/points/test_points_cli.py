@@ -40,7 +40,8 @@ def test_cli_report_daily_writes_the_ledger_of_the_day(member, demo_mall, tmp_pa
     for merchant in ("m002", "m011"):
         mine = [e for e in entries if e.merchant_id == merchant]
         assert int(rows[merchant]["发放积分"]) == sum(e.points for e in mine if e.kind == "earn")
-        assert int(rows[merchant]["冲红积分"]) == -sum(e.points for e in mine if e.kind == "reverse")
+        reversed_points = -sum(e.points for e in mine if e.kind == "reverse")
+        assert int(rows[merchant]["冲红积分"]) == reversed_points
     assert (rows["m002"]["发放积分"], rows["m002"]["消费金额"]) == ("60", "60.90")
     assert (rows["m011"]["发放积分"], rows["m011"]["冲红积分"], rows["m011"]["净积分"]) == (
         "2049", "50", "1999")
