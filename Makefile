@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench venv fonts lint clean
+.PHONY: run test bench venv fonts browser lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +22,17 @@ fonts:
 	  (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null) ; } || \
 	  echo "fonts-noto-cjk not installed: tests that render Chinese receipts will skip"
 
+# Debian's chromium drives the browser tests (Playwright cannot download browsers here).
+browser:
+	@test -x $(CHROMIUM) || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "chromium not installed: browser tests will skip"
+
 run: venv
 	$(BIN)/python app.py seed-demo
 	$(BIN)/python app.py serve
 
-test: venv fonts
+test: venv fonts browser
 	$(BIN)/python -m pytest
 
 bench: venv fonts

@@ -2,6 +2,7 @@
 
     python app.py serve | worker | migrate | seed-demo
     python app.py merchants import FILE.json
+    python app.py staff add USERNAME --role desk|ops|admin [--name 张三]
     python app.py process IMAGE --member CODE [--json]
     python app.py token member CODE | token staff NAME --role desk
     python app.py report daily [--date D] [--out FILE.csv]
@@ -27,6 +28,7 @@ log = logging.getLogger("receipt_points")
 
 def create_app() -> FastAPI:
     from api import desk, errors, ops, shopper
+    from api.web import pages
     from receipts.jobs import InProcessQueue, get_queue, resume_pending
 
     @asynccontextmanager
@@ -44,6 +46,7 @@ def create_app() -> FastAPI:
     app.include_router(shopper.router)
     app.include_router(desk.router)
     app.include_router(ops.router)
+    pages.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
@@ -110,6 +113,48 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
     print(f"demo member M000001 token: {issue_member_token(member_id)}")
     print(f"demo desk staff token: {issue_staff_token('desk-demo', 'desk')}")
     print(f"demo ops staff token: {issue_staff_token('ops-demo', 'ops')}")
+    for line in seed_demo_staff():
+        print(line)
+    return 0
+
+
+DEMO_STAFF = (("desk-demo", "服务台演示", "desk"), ("ops-demo", "运营演示", "ops"),
+              ("admin-demo", "管理员演示", "admin"))
+
+
+def seed_demo_staff() -> list[str]:
+    """Demo staff accounts for the desk pages; the password is RP_DEMO_PASSWORD or a demo one."""
+    from sqlalchemy import select
+
+    from accounts import service as accounts
+    from accounts.models import StaffAccount
+    from core.db import session_scope
+
+    password = os.environ.get("RP_DEMO_PASSWORD", "demo-pass-2026")
+    lines = []
+    with session_scope() as db_session:
+        for username, name, role in DEMO_STAFF:
+            taken = select(StaffAccount).where(StaffAccount.username == username)
+            if db_session.scalar(taken) is None:
+                accounts.create_staff(db_session, username=username, display_name=name,
+                                      role=role, password=password)
+                lines.append(f"demo staff {username} ({role}) password: {password}")
+    return lines
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from accounts import service as accounts
+    from core.db import session_scope
+    from core.migrate import upgrade
+
+    upgrade()
+    password = os.environ.get("RP_NEW_STAFF_PASSWORD") or getpass.getpass("密码：")
+    with session_scope() as db_session:
+        accounts.create_staff(db_session, username=args.username, role=args.role,
+                              display_name=args.name or args.username, password=password)
+    print(f"staff {args.username} ({args.role}) created")
     return 0
 
 
@@ -211,6 +256,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp = merchants_sub.add_parser("import", help="import a registry JSON file")
     imp.add_argument("file", type=Path)
     imp.set_defaults(func=cmd_merchants_import)
+
+    staff = sub.add_parser("staff", help="staff accounts")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="create a staff account (password asked, or "
+                               "RP_NEW_STAFF_PASSWORD)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=["desk", "ops", "admin"], required=True)
+    add.add_argument("--name", help="display name, e.g. 张三")
+    add.set_defaults(func=cmd_staff_add)
 
     process = sub.add_parser("process", help="run the whole pipeline on one image, now")
     process.add_argument("image", type=Path)

@@ -1,6 +1,7 @@
 """Every domain's models, imported in one place so the metadata is complete
 (for Alembic and for tests)."""
 
+from accounts.models import AuditEntry, StaffAccount, StaffSession
 from core.db import Base
 from dedupe.models import CreditClaim, FingerprintRecord
 from merchants.models import Merchant
@@ -8,6 +9,7 @@ from points.models import LedgerAllocation, LedgerEntry, Member, RuleVersion, Ti
 from receipts.models import Receipt, ReceiptEvent
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "CreditClaim",
     "FingerprintRecord",
@@ -18,5 +20,7 @@ __all__ = [
     "Receipt",
     "ReceiptEvent",
     "RuleVersion",
+    "StaffAccount",
+    "StaffSession",
     "TierChange",
 ]

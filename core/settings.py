@@ -18,6 +18,8 @@ class CoreSettings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     worker_threads: int = 2
     timezone: str = "Asia/Shanghai"
+    # Send the staff session cookie over HTTPS only: set true behind TLS.
+    secure_cookies: bool = False
 
     @property
     def image_dir(self) -> Path:
