@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
-from api.auth import CurrentStaff, RequireRole
+from accounts import service as accounts
+from api.auth import CurrentStaff, RequireRole, StaffPrincipal
 from api.deps import DbSession
 from api.presenters import ledger_entry_read, review_item
 from api.schemas import (
@@ -22,6 +24,7 @@ from ocr.image import sniff_format
 from points import ledger
 from points import service as points_service
 from receipts import flow, storage
+from receipts.models import Receipt
 
 router = APIRouter(
     prefix="/api/v1/desk",
@@ -65,6 +68,7 @@ def approve(
     receipt = flow.approve_review(
         db_session=db_session, receipt_id=receipt_id, actor=staff.actor, corrections=corrections
     )
+    _audit(db_session, staff, "approve", receipt)
     return review_item(db_session, receipt)
 
 
@@ -77,6 +81,7 @@ def reject(
         db_session=db_session, receipt_id=receipt_id, actor=staff.actor, reason=body.reason,
         note=body.note,
     )
+    _audit(db_session, staff, "reject", receipt)
     return review_item(db_session, receipt)
 
 
@@ -103,6 +108,7 @@ def enter_manual(body: ManualReceipt, staff: CurrentStaff, db_session: DbSession
         ),
         payment_method=body.payment_method, confirmed_not_similar=body.confirm_not_duplicate,
     )
+    _audit(db_session, staff, "manual_entry", receipt)
     return review_item(db_session, receipt)
 
 
@@ -114,6 +120,7 @@ def reverse(
     receipt = flow.reverse(
         db_session=db_session, receipt_id=receipt_id, actor=staff.actor, reason=body.reason
     )
+    _audit(db_session, staff, "reverse", receipt)
     return review_item(db_session, receipt)
 
 
@@ -122,8 +129,20 @@ def redeem(code: str, body: RedeemRequest, staff: CurrentStaff,
            db_session: DbSession) -> LedgerEntryRead:
     """Spend points (gift, 积分抵现), oldest first; the same ``key`` never spends twice."""
     member = points_service.find(db_session=db_session, code=code)
-    entry, _created = ledger.redeem(
+    entry, created = ledger.redeem(
         db_session, member_id=member.id, points=body.points, key=body.key, actor=staff.actor,
         reason=body.reason,
     )
+    if created:
+        accounts.record(db_session, actor=staff.actor, action="redeem", target_type="member",
+                        target_id=code, after={"points": entry.points, "key": body.key})
     return ledger_entry_read(entry)
+
+
+def _audit(db_session: Session, staff: StaffPrincipal, action: str, receipt: Receipt) -> None:
+    """The audit log's line for a desk decision; the receipt's own events keep the
+    field values before and after."""
+    accounts.record(
+        db_session, actor=staff.actor, action=action, target_type="receipt",
+        target_id=receipt.id, after={"status": receipt.status, "points": receipt.points},
+    )

@@ -163,3 +163,25 @@ def test_api_ops_accounts_cannot_credit_points(client, member, demo_mall):
     response = client.post("/api/v1/desk/manual-receipts", headers=OPS, json={
         "member_code": "M100", "merchant_id": "m001", "date": "2026-11-20", "total": "1.00"})
     assert response.status_code == 403
+
+
+def test_api_every_desk_action_leaves_one_audit_line(client, member, demo_mall):
+    from accounts.models import AuditEntry
+
+    receipt = _manual(client).json()
+    redeem = {"points": 10, "key": "order-1", "reason": "兑换"}
+    for _ in range(2):  # a replayed redemption is not a second action
+        client.post("/api/v1/desk/members/M100/redemptions", json=redeem, headers=DESK)
+    client.post(f"/api/v1/desk/receipts/{receipt['id']}/reverse", json={"reason": "退货"},
+                headers=DESK)
+    assert _manual(client).status_code == 409  # refused: nothing done, nothing audited
+    with session_scope() as db_session:
+        lines = db_session.execute(
+            select(AuditEntry.actor, AuditEntry.action, AuditEntry.target_id)
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(line) for line in lines] == [
+        ("staff:zhang", "manual_entry", receipt["id"]),
+        ("staff:zhang", "redeem", "M100"),
+        ("staff:zhang", "reverse", receipt["id"]),
+    ]
