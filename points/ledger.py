@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Subquery, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,15 +111,13 @@ def open_lots(
     db_session: Session, member_id: int, *, expiring_before: date | None = None
 ) -> list[tuple[LedgerEntry, int]]:
     """(lot, points left) of lots with points left, in the order they are spent."""
-    used = (
-        select(LedgerAllocation.credit_id, func.sum(LedgerAllocation.points).label("used"))
-        .group_by(LedgerAllocation.credit_id).subquery()
-    )
+    per_lot = _allocated(LedgerAllocation.credit_id)
+    used = func.coalesce(per_lot.c.points, 0)
     query = (
-        select(LedgerEntry, LedgerEntry.points - func.coalesce(used.c.used, 0))
-        .outerjoin(used, used.c.credit_id == LedgerEntry.id)
+        select(LedgerEntry, LedgerEntry.points - used)
+        .outerjoin(per_lot, per_lot.c.entry_id == LedgerEntry.id)
         .where(LedgerEntry.member_id == member_id, LedgerEntry.points > 0)
-        .where(LedgerEntry.points > func.coalesce(used.c.used, 0))
+        .where(LedgerEntry.points > used)
         .order_by(LedgerEntry.expires_on.asc().nulls_last(), LedgerEntry.id)
     )
     if expiring_before is not None:
@@ -129,18 +127,25 @@ def open_lots(
 
 def debts(db_session: Session, member_id: int) -> list[tuple[LedgerEntry, int]]:
     """(debit, points no lot covered), oldest first."""
-    covered = (
-        select(LedgerAllocation.debit_id, func.sum(LedgerAllocation.points).label("covered"))
-        .group_by(LedgerAllocation.debit_id).subquery()
-    )
+    per_debit = _allocated(LedgerAllocation.debit_id)
+    covered = func.coalesce(per_debit.c.points, 0)
     query = (
-        select(LedgerEntry, -LedgerEntry.points - func.coalesce(covered.c.covered, 0))
-        .outerjoin(covered, covered.c.debit_id == LedgerEntry.id)
+        select(LedgerEntry, -LedgerEntry.points - covered)
+        .outerjoin(per_debit, per_debit.c.entry_id == LedgerEntry.id)
         .where(LedgerEntry.member_id == member_id, LedgerEntry.points < 0)
-        .where(-LedgerEntry.points > func.coalesce(covered.c.covered, 0))
+        .where(-LedgerEntry.points > covered)
         .order_by(LedgerEntry.id)
     )
     return [(debit, int(owed)) for debit, owed in db_session.execute(query)]
+
+
+def _allocated(side) -> Subquery:
+    """(entry_id, points) allocated per entry on one side of the allocations:
+    ``credit_id`` gives what was taken from each lot, ``debit_id`` what covered each debit."""
+    return (
+        select(side.label("entry_id"), func.sum(LedgerAllocation.points).label("points"))
+        .group_by(side).subquery()
+    )
 
 
 def _take_from_lots(db_session: Session, debit: LedgerEntry, points: int, first: int | None):
@@ -173,15 +178,8 @@ def redeem(
     """Spend points (points mall, 积分抵现); never below zero."""
     if points <= 0:
         raise AppError("points_not_positive", "兑换积分必须大于 0", status=422)
-    lock_member(db_session, member_id)
-    existing = by_key(db_session, f"redeem:{key}")
-    if existing is None and available(db_session, member_id) < points:
-        raise Conflict("insufficient_points", f"可用积分不足 {points}")
-    return post(
-        db_session,
-        Movement("redeem", -points, f"redeem:{key}", actor, reason),
-        member_id=member_id,
-    )
+    movement = Movement("redeem", -points, f"redeem:{key}", actor, reason)
+    return _post_covered(db_session, movement, member_id=member_id, may_go_negative=False)
 
 
 def reverse_earning(
@@ -224,12 +222,21 @@ def adjust(
     expires_on: date | None, allow_negative: bool
 ) -> tuple[LedgerEntry, bool]:
     """A staff correction, up or down; down never below zero unless the rules allow."""
-    lock_member(db_session, member_id)
-    if (existing := by_key(db_session, f"adjust:{key}")) is not None:
-        return existing, False  # a replay: its check was made the first time
-    if points < 0 and not allow_negative and available(db_session, member_id) < -points:
-        raise Conflict("insufficient_points", f"可用积分不足 {-points}")
     movement = Movement("adjust", points, f"adjust:{key}", actor, reason, expires_on=expires_on)
+    return _post_covered(db_session, movement, member_id=member_id, may_go_negative=allow_negative)
+
+
+def _post_covered(
+    db_session: Session, movement: Movement, *, member_id: int, may_go_negative: bool
+) -> tuple[LedgerEntry, bool]:
+    """Post a debit only if lots cover it (unless it may go negative); a replay of the key
+    returns its entry, whatever the balance is now: its check was made the first time."""
+    lock_member(db_session, member_id)
+    if (existing := by_key(db_session, movement.idempotency_key)) is not None:
+        return existing, False
+    wanted = -movement.points
+    if wanted > 0 and not may_go_negative and available(db_session, member_id) < wanted:
+        raise Conflict("insufficient_points", f"可用积分不足 {wanted}")
     return post(db_session, movement, member_id=member_id)
 
 

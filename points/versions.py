@@ -26,15 +26,6 @@ def in_force(db_session: Session, day: date) -> tuple[int, RuleSet]:
     return row.version, RuleSet.model_validate(row.body)
 
 
-def get(db_session: Session, version: int) -> RuleSet:
-    if version == BUILT_IN:
-        return default_rules()
-    row = db_session.get(RuleVersion, version)
-    if row is None:
-        raise AppError("rule_version_not_found", f"积分规则版本 {version} 不存在", status=404)
-    return RuleSet.model_validate(row.body)
-
-
 def publish(
     db_session: Session, *, text: str, effective_from: date, actor: str, today: date,
     note: str | None = None

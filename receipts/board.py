@@ -1,7 +1,7 @@
 """The service desk's dashboard figures: the queue and today's decisions per staff member."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -53,8 +53,6 @@ def board(db_session: Session, *, day: date, now: datetime | None = None) -> Boa
         select(func.count(), func.min(Receipt.created_at))
         .where(Receipt.status == Status.NEEDS_REVIEW)
     ).one()
-    if isinstance(oldest, datetime) and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
     return Board(
         day=day,
         queue_length=int(count),

@@ -85,10 +85,11 @@ def process(receipt_id: str, *, today: date | None = None) -> Receipt | None:
     sha256 = start_processing(receipt_id)
     if sha256 is None:
         return None
+    today = today or local_today()
     try:
         with session_scope() as db_session:
             profiles = tuple(merchant_service.active_profiles(db_session=db_session))
-        reading = reader_for(profiles).read(storage.get(sha256), today=today or local_today())
+        reading = reader_for(profiles).read(storage.get(sha256), today=today)
     except ImageRejected as exc:
         return _finish_rejected(receipt_id, exc.code)
     with session_scope() as db_session:
@@ -96,8 +97,7 @@ def process(receipt_id: str, *, today: date | None = None) -> Receipt | None:
         if receipt.status != Status.PROCESSING:
             return receipt
         _apply_reading(db_session, receipt, reading)
-        decide(db_session, receipt, reading.low_confidence_fields, actor="worker",
-               today=today or local_today())
+        decide(db_session, receipt, reading.low_confidence_fields, actor="worker", today=today)
         return receipt
 
 
@@ -268,15 +268,16 @@ def approve_review(
     today: date | None = None
 ) -> Receipt:
     """Staff approval, optionally with corrected fields; credits exactly once."""
+    today = today or local_today()
     receipt = _reviewable(db_session, receipt_id)
     before = _snapshot(receipt)
     _apply_corrections(db_session, receipt, corrections or {})
     _require_key_fields(receipt)
     _index_fields(db_session, receipt)
     _refuse_certain_duplicate(db_session, receipt, confirmed_not_similar=True)
-    made = _eligible_offer(db_session, receipt, today or local_today())
+    made = _eligible_offer(db_session, receipt, today)
     receipt.confidence = {**(receipt.confidence or {}), **_corrected_confidence(before, receipt)}
-    _approve(db_session, receipt, actor, made, today or local_today())
+    _approve(db_session, receipt, actor, made, today)
     if receipt.status == Status.DUPLICATE:
         raise Conflict("duplicate_receipt", f"该小票已积分（{receipt.duplicate_of}）")
     _write_event(db_session, receipt, Status.NEEDS_REVIEW, actor, "reviewed",

@@ -129,10 +129,7 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(f"/desk/login?next={quote(exc.path)}", status_code=303)
 
     async def forbidden(request: Request, exc: PageForbidden) -> Response:
-        return TEMPLATES.TemplateResponse(
-            request, "error.html", {"staff": None, "flash": None, "message": exc.message},
-            status_code=403,
-        )
+        return render(request, "error.html", None, status=403, message=exc.message)
 
     app.add_exception_handler(LoginRequired, to_login)
     app.add_exception_handler(PageForbidden, forbidden)

@@ -81,16 +81,6 @@ def test_versions_built_in_rules_are_in_force_without_a_version(db_url, day):
     assert rules == parse_rules(BUILT_IN_TEXT)
 
 
-def test_versions_get_by_number(db_url):
-    publish(document("2"), date(2026, 12, 1))
-    with session_scope() as db_session:
-        assert versions.get(db_session, 0) == parse_rules(BUILT_IN_TEXT)
-        assert versions.get(db_session, 1) == parse_rules(document("2"))
-        with pytest.raises(AppError) as caught:
-            versions.get(db_session, 7)
-    assert (caught.value.code, caught.value.status) == ("rule_version_not_found", 404)
-
-
 @pytest.mark.parametrize(("day", "version", "earn_rate"), [
     (date(2026, 11, 30), 0, "1"),
     (date(2026, 12, 1), 1, "2"),
