@@ -178,7 +178,7 @@ def redeem(
     """Spend points (points mall, 积分抵现); never below zero."""
     if points <= 0:
         raise AppError("points_not_positive", "兑换积分必须大于 0", status=422)
-    movement = Movement("redeem", -points, f"redeem:{key}", actor, reason)
+    movement = Movement("redeem", -points, _caller_key("redeem", member_id, key), actor, reason)
     return _post_covered(db_session, movement, member_id=member_id, may_go_negative=False)
 
 
@@ -222,8 +222,17 @@ def adjust(
     expires_on: date | None, allow_negative: bool
 ) -> tuple[LedgerEntry, bool]:
     """A staff correction, up or down; down never below zero unless the rules allow."""
-    movement = Movement("adjust", points, f"adjust:{key}", actor, reason, expires_on=expires_on)
+    movement = Movement(
+        "adjust", points, _caller_key("adjust", member_id, key), actor, reason,
+        expires_on=expires_on,
+    )
     return _post_covered(db_session, movement, member_id=member_id, may_go_negative=allow_negative)
+
+
+def _caller_key(kind: str, member_id: int, key: str) -> str:
+    """A caller's own key (an order number) is unique per member, not across the mall:
+    the same order number of two members is two movements."""
+    return f"{kind}:{member_id}:{key}"
 
 
 def _post_covered(

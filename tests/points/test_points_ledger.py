@@ -276,3 +276,18 @@ def test_ledger_reversal_does_not_take_expired_points_again(member):
     assert _allocations(reversal.id) == {later.id: 5}  # the 5 r1 points were spent
     _assert_balance(member, 8 - 5)
     assert earning.points == 20
+
+
+def test_ledger_the_same_order_key_of_two_members_spends_for_each(member):
+    with session_scope() as db_session:
+        other = points_service.get_or_create_by_code(db_session=db_session, code="M200").id
+    _receipts(member, "a")
+    _receipts(other, "b")
+    _earn(member, "a", 30)
+    _earn(other, "b", 30)
+    mine, created_mine = _redeem(member, 10, "order-1")
+    theirs, created_theirs = _redeem(other, 10, "order-1")
+    assert (created_mine, created_theirs) == (True, True)
+    assert (mine.member_id, theirs.member_id) == (member, other)
+    _assert_balance(member, 20)
+    _assert_balance(other, 20)
