@@ -14,4 +14,7 @@ def get_db() -> Iterator[Session]:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent. With the default scope the
+# commit runs after it, so a client could be told "done" about a write that then fails,
+# and a browser following a redirect could arrive before the write was visible.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
