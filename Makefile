@@ -28,8 +28,8 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "chromium not installed: browser tests will skip"
 
-run: venv
-	$(BIN)/python app.py seed-demo
+run: venv fonts
+	$(BIN)/python app.py seed-demo --with-receipts
 	$(BIN)/python app.py serve
 
 test: venv fonts browser

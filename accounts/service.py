@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import AuditEntry, StaffAccount, StaffSession
 from core.db import utcnow
-from core.errors import AppError, Conflict
+from core.errors import AppError, Conflict, NotFound
 
 ROLES = ("desk", "ops", "admin")
 ROLE_NAMES = {"desk": "服务台", "ops": "运营", "admin": "管理员"}
@@ -50,6 +50,36 @@ def create_staff(
     db_session.add(account)
     db_session.flush()
     return account
+
+
+def staff_list(db_session: Session) -> list[StaffAccount]:
+    return list(db_session.scalars(select(StaffAccount).order_by(StaffAccount.username)))
+
+
+def set_active(db_session: Session, *, username: str, active: bool, actor: str) -> StaffAccount:
+    """Disable (or enable again) an account; a disabled account's sessions stop working."""
+    account = db_session.scalar(select(StaffAccount).where(StaffAccount.username == username))
+    if account is None:
+        raise NotFound("staff_not_found", f"找不到员工账号 {username}")
+    if actor_of(account) == actor and not active:
+        raise AppError("cannot_disable_self", "不能停用自己的账号", status=422)
+    if account.active != active:
+        record(db_session, actor=actor, action="staff_enable" if active else "staff_disable",
+               target_type="staff", target_id=username, before={"active": account.active},
+               after={"active": active})
+        account.active = active
+    return account
+
+
+def audit_log(db_session: Session, *, actor: str | None = None, action: str | None = None,
+              limit: int = 100) -> list[AuditEntry]:
+    """The latest audit lines, newest first."""
+    query = select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return list(db_session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
 
 
 def set_password(db_session: Session, account: StaffAccount, password: str) -> None:

@@ -1,11 +1,12 @@
 """Service-desk API: the review queue and its decisions, manual entry, reversal."""
 
+import datetime as dt
+
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from accounts import service as accounts
-from api.auth import CurrentStaff, RequireRole, StaffPrincipal
+from api.auth import CurrentStaff, RequireRole
 from api.deps import DbSession
 from api.presenters import ledger_entry_read, review_item
 from api.schemas import (
@@ -23,8 +24,7 @@ from dedupe.service import PurchaseFields
 from ocr.image import sniff_format
 from points import ledger
 from points import service as points_service
-from receipts import flow, storage
-from receipts.models import Receipt
+from receipts import desk, flow, storage
 
 router = APIRouter(
     prefix="/api/v1/desk",
@@ -36,13 +36,26 @@ router = APIRouter(
 @router.get("/review", response_model=ReviewQueue)
 def review_queue(
     db_session: DbSession, merchant_id: str | None = None, reason: str | None = None,
-    limit: int = 50
+    day: dt.date | None = None, limit: int = Query(default=50, ge=1, le=200),
 ) -> ReviewQueue:
-    """Receipts waiting for a person, oldest first."""
+    """Receipts waiting for a person, oldest first; ``day`` is the local upload day."""
     items = flow.review_queue(
-        db_session=db_session, merchant_id=merchant_id, reason=reason, limit=min(limit, 200)
+        db_session=db_session, merchant_id=merchant_id, reason=reason, day=day, limit=limit
     )
     return ReviewQueue(items=[review_item(db_session, r) for r in items])
+
+
+@router.post("/receipts/{receipt_id}/claim", response_model=ReviewItem)
+def claim(receipt_id: str, staff: CurrentStaff, db_session: DbSession) -> ReviewItem:
+    """Hold a queue item while working it; 409 ``receipt_claimed`` while someone else does."""
+    receipt = flow.claim(db_session=db_session, receipt_id=receipt_id, actor=staff.actor)
+    return review_item(db_session, receipt)
+
+
+@router.delete("/receipts/{receipt_id}/claim", status_code=204)
+def release(receipt_id: str, staff: CurrentStaff, db_session: DbSession) -> Response:
+    flow.release(db_session=db_session, receipt_id=receipt_id, actor=staff.actor)
+    return Response(status_code=204)
 
 
 @router.get("/receipts/{receipt_id}", response_model=ReviewItem)
@@ -65,10 +78,9 @@ def approve(
 ) -> ReviewItem:
     """Approve, optionally with corrected fields; credits the points exactly once."""
     corrections = body.corrections.as_receipt_fields() if body.corrections else None
-    receipt = flow.approve_review(
-        db_session=db_session, receipt_id=receipt_id, actor=staff.actor, corrections=corrections
+    receipt = desk.approve(
+        db_session, receipt_id=receipt_id, actor=staff.actor, corrections=corrections
     )
-    _audit(db_session, staff, "approve", receipt)
     return review_item(db_session, receipt)
 
 
@@ -77,11 +89,9 @@ def reject(
     receipt_id: str, body: RejectRequest, staff: CurrentStaff, db_session: DbSession
 ) -> ReviewItem:
     """Reject with a reason the shopper sees."""
-    receipt = flow.reject_review(
-        db_session=db_session, receipt_id=receipt_id, actor=staff.actor, reason=body.reason,
-        note=body.note,
+    receipt = desk.reject(
+        db_session, receipt_id=receipt_id, actor=staff.actor, reason=body.reason, note=body.note
     )
-    _audit(db_session, staff, "reject", receipt)
     return review_item(db_session, receipt)
 
 
@@ -100,15 +110,14 @@ def find_member(
 def enter_manual(body: ManualReceipt, staff: CurrentStaff, db_session: DbSession) -> ReviewItem:
     """A paper receipt brought to the desk: checked against every channel, then credited."""
     member = points_service.find(db_session=db_session, code=body.member_code)
-    receipt = flow.enter_manual(
-        db_session=db_session, member_id=member.id, actor=staff.actor,
+    receipt = desk.enter_manual(
+        db_session, member_id=member.id, actor=staff.actor,
         fields=PurchaseFields(
             merchant_id=body.merchant_id, purchase_date=body.date, purchase_time=body.time,
             total=body.total, receipt_no=body.receipt_no,
         ),
         payment_method=body.payment_method, confirmed_not_similar=body.confirm_not_duplicate,
     )
-    _audit(db_session, staff, "manual_entry", receipt)
     return review_item(db_session, receipt)
 
 
@@ -117,10 +126,8 @@ def reverse(
     receipt_id: str, body: ReverseRequest, staff: CurrentStaff, db_session: DbSession
 ) -> ReviewItem:
     """冲红 for a refund: the receipt's points are taken back."""
-    receipt = flow.reverse(
-        db_session=db_session, receipt_id=receipt_id, actor=staff.actor, reason=body.reason
-    )
-    _audit(db_session, staff, "reverse", receipt)
+    receipt = desk.reverse(db_session, receipt_id=receipt_id, actor=staff.actor,
+                           reason=body.reason)
     return review_item(db_session, receipt)
 
 
@@ -138,11 +145,3 @@ def redeem(code: str, body: RedeemRequest, staff: CurrentStaff,
                         target_id=code, after={"points": entry.points, "key": body.key})
     return ledger_entry_read(entry)
 
-
-def _audit(db_session: Session, staff: StaffPrincipal, action: str, receipt: Receipt) -> None:
-    """The audit log's line for a desk decision; the receipt's own events keep the
-    field values before and after."""
-    accounts.record(
-        db_session, actor=staff.actor, action=action, target_type="receipt",
-        target_id=receipt.id, after={"status": receipt.status, "points": receipt.points},
-    )

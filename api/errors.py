@@ -19,11 +19,11 @@ def error_body(code: str, message: str, **extra) -> dict:
     return {"error": {"code": code, "message": message, **extra}}
 
 
-async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+async def app_error(_request: Request, exc: AppError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
     fields = [
         {"field": ".".join(str(p) for p in err["loc"][1:]), "problem": err["msg"]}
         for err in exc.errors()
@@ -45,7 +45,7 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -43,6 +43,8 @@ def review_item(db_session: Session, receipt: Receipt) -> ReviewItem:
         member_code=member.code,
         ocr_rows=receipt.ocr_rows or [],
         image_url=f"/api/v1/desk/receipts/{receipt.id}/image",
+        claimed_by=receipt.claimed_by.removeprefix("staff:") if receipt.claimed_by else None,
+        claimed_at=receipt.claimed_at,
     )
 
 

@@ -49,6 +49,8 @@ class ReviewItem(ReceiptRead):
     member_code: str
     ocr_rows: list[dict]
     image_url: str
+    claimed_by: str | None = Field(default=None, description="staff working it (may lapse)")
+    claimed_at: dt.datetime | None = None
 
 
 class ReviewQueue(BaseModel):
@@ -168,3 +170,60 @@ class ApproveRequest(BaseModel):
 class RejectRequest(BaseModel):
     reason: Literal[DESK_REJECT_REASONS]  # type: ignore[valid-type]
     note: str | None = Field(default=None, max_length=500)
+
+
+class SampleLabels(BaseModel):
+    """A sample's true values as ops type them; blanks are "not printed"."""
+
+    model_config = {"extra": "forbid"}
+
+    date: str | None = Field(default=None, max_length=40)
+    time: str | None = Field(default=None, max_length=20)
+    total: str | None = Field(default=None, max_length=30)
+    receipt_no: str | None = Field(default=None, max_length=64)
+    payment_method: Literal[PAYMENT_METHODS] | None = None  # type: ignore[valid-type]
+
+
+class SampleRead(BaseModel):
+    id: int
+    merchant_id: str
+    source: str
+    labels: dict = Field(description="the true values; empty until someone labels it")
+    read: dict = Field(description="what the parser read when the photo arrived")
+    ocr_rows: list[dict]
+    image_url: str
+    created_by: str
+    created_at: dt.datetime
+
+
+class TemplateDraft(BaseModel):
+    body: str = Field(max_length=100_000, description="template YAML")
+
+
+class TemplatePublish(TemplateDraft):
+    note: str | None = Field(default=None, max_length=200)
+
+
+class TemplateVersionRead(BaseModel):
+    model_config = {"from_attributes": True}
+
+    merchant_id: str
+    version: int
+    body: str
+    note: str | None
+    created_by: str
+    created_at: dt.datetime
+
+
+class TemplateRead(BaseModel):
+    version: int = Field(description="0: nothing published, the bundled file or generic rules")
+    body: str
+    history: list[TemplateVersionRead]
+
+
+class RollbackRequest(BaseModel):
+    version: int = Field(ge=0, description="0: as before anything was published")
+
+
+class AutoApproveRequest(BaseModel):
+    enabled: bool | None = Field(description="true: on, false: off, null: the mall's default")

@@ -1,14 +1,23 @@
 """The mall's calendar: today in its time zone, and month arithmetic."""
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from core.settings import get_settings
 
 
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
 def local_today() -> date:
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+    return datetime.now(local_zone()).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of ``day`` in the mall's time zone (an aware datetime)."""
+    return datetime.combine(day, time(0), local_zone())
 
 
 def add_months(day: date, months: int) -> date:

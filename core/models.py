@@ -4,9 +4,10 @@
 from accounts.models import AuditEntry, StaffAccount, StaffSession
 from core.db import Base
 from dedupe.models import CreditClaim, FingerprintRecord
-from merchants.models import Merchant
+from merchants.models import Merchant, TemplateVersion
 from points.models import LedgerAllocation, LedgerEntry, Member, RuleVersion, TierChange
 from receipts.models import Receipt, ReceiptEvent
+from training_data.models import TrainingSample
 
 __all__ = [
     "AuditEntry",
@@ -22,5 +23,7 @@ __all__ = [
     "RuleVersion",
     "StaffAccount",
     "StaffSession",
+    "TemplateVersion",
     "TierChange",
+    "TrainingSample",
 ]

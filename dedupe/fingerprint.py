@@ -1,6 +1,7 @@
 """Fingerprints of a receipt: exact bytes, perceptual hash, purchase fields."""
 
 import hashlib
+
 import cv2
 import imagehash
 import numpy as np

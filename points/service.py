@@ -61,3 +61,12 @@ def find(*, db_session: Session, code: str | None = None, phone: str | None = No
     if member is None:
         raise NotFound("member_not_found", "找不到该会员")
     return member
+
+
+def find_by_text(*, db_session: Session, text: str) -> Member:
+    """What a desk clerk types: a mobile number, or else a member code."""
+    text = text.strip()
+    if _PHONE.match(text):
+        return find(db_session=db_session, phone=text)
+    return find(db_session=db_session, code=text)
+

@@ -1,14 +1,13 @@
 """The service desk's dashboard figures: the queue and today's decisions per staff member."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.clock import local_midnight
 from core.db import utcnow
-from core.settings import get_settings
 from receipts.models import Receipt, ReceiptEvent, Status
 
 # (from_status, to_status or reason) → column of the dashboard
@@ -62,8 +61,7 @@ def board(db_session: Session, *, day: date, now: datetime | None = None) -> Boa
 
 
 def _decisions(db_session: Session, day: date) -> list[StaffDay]:
-    zone = ZoneInfo(get_settings().timezone)
-    start = datetime.combine(day, time(0), zone)
+    start = local_midnight(day)
     events = db_session.execute(
         select(ReceiptEvent.actor, ReceiptEvent.from_status, ReceiptEvent.to_status).where(
             ReceiptEvent.actor.like("staff:%"),

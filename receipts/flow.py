@@ -1,16 +1,15 @@
 """The processing flow of one receipt: ocr → merchants → dedupe → points → decision."""
 
 import uuid
-from datetime import date, time
-from decimal import Decimal
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.clock import local_today
-from core.db import session_scope
+from core.clock import local_midnight, local_today
+from core.db import session_scope, utcnow
 from core.errors import AppError, Conflict, NotFound
-from core.privacy import mask_sensitive
+from core.values import text_value
 from dedupe import service as dedupe
 from dedupe.fingerprint import phash, sha256_hex
 from merchants import service as merchant_service
@@ -19,16 +18,28 @@ from ocr.image import decode_image
 from ocr.settings import get_ocr_settings
 from points import earning
 from receipts import storage
-from receipts.messages import reason_text
+from receipts.messages import DESK_REJECT_REASONS, reason_text
 from receipts.models import Channel, Receipt, ReceiptEvent, Status
-from receipts.reading import Reading, reader_for
+from receipts.reading import (
+    Reading,
+    auto_approves,
+    in_force,
+    low_fields,
+    reader_for,
+    stored_rows,
+    thresholds_for,
+)
 from receipts.settings import get_receipt_settings
+from training_data import samples
+from training_data.models import SampleSource
 
 # A purchase "in the future" is far more often a misread date than a real one: a person
 # looks at it instead of the shopper being told no.
 DOUBTFUL_RULE_REASONS = {"date_in_future"}
-EDITABLE_FIELDS = ("merchant_id", "purchase_date", "purchase_time", "total", "receipt_no",
-                   "payment_method")
+# The fields staff may correct, and each one's name in confidences and sample labels.
+FIELD_LABELS = {"merchant_id": "merchant", "purchase_date": "date", "purchase_time": "time",
+                "total": "total", "receipt_no": "receipt_no", "payment_method": "payment_method"}
+EDITABLE_FIELDS = tuple(FIELD_LABELS)
 
 
 def new_receipt_id() -> str:
@@ -88,8 +99,8 @@ def process(receipt_id: str, *, today: date | None = None) -> Receipt | None:
     today = today or local_today()
     try:
         with session_scope() as db_session:
-            profiles = tuple(merchant_service.active_profiles(db_session=db_session))
-        reading = reader_for(profiles).read(storage.get(sha256), today=today)
+            snapshot = in_force(db_session)
+        reading = reader_for(*snapshot).read(storage.get(sha256), today=today)
     except ImageRejected as exc:
         return _finish_rejected(receipt_id, exc.code)
     with session_scope() as db_session:
@@ -97,7 +108,7 @@ def process(receipt_id: str, *, today: date | None = None) -> Receipt | None:
         if receipt.status != Status.PROCESSING:
             return receipt
         _apply_reading(db_session, receipt, reading)
-        decide(db_session, receipt, reading.low_confidence_fields, actor="worker", today=today)
+        decide(db_session, receipt, actor="worker", today=today)
         return receipt
 
 
@@ -134,9 +145,7 @@ def _apply_reading(db_session: Session, receipt: Receipt, reading: Reading) -> N
     receipt.receipt_no = fields.value("receipt_no")
     receipt.payment_method = fields.value("payment_method")
     receipt.confidence = reading.confidence
-    receipt.ocr_rows = [
-        {"text": mask_sensitive(row.text), "score": round(row.score, 4)} for row in reading.rows
-    ]
+    receipt.ocr_rows = stored_rows(reading.rows)
     dedupe.record_image(
         db_session=db_session,
         receipt_id=receipt.id,
@@ -148,18 +157,19 @@ def _apply_reading(db_session: Session, receipt: Receipt, reading: Reading) -> N
 # --- decision ---------------------------------------------------------------------------
 
 
-def decide(
-    db_session: Session, receipt: Receipt, low_confidence: list[str], *, actor: str, today: date
-) -> None:
+def decide(db_session: Session, receipt: Receipt, *, actor: str, today: date) -> None:
     """Duplicate, approved (credited), rejected by a points rule, or needs_review."""
     _index_fields(db_session, receipt)
     verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id)
     if verdict.is_duplicate:
         _mark_duplicate(db_session, receipt, verdict.duplicate_of, actor, verdict.kind)
         return
-    field_reasons = _field_reasons(receipt, low_confidence) + _registry_reasons(
-        db_session, receipt
-    )
+    merchant = (merchant_service.get(db_session=db_session, merchant_id=receipt.merchant_id)
+                if receipt.merchant_id else None)
+    low = low_fields(receipt.confidence or {}, thresholds_for(merchant))
+    field_reasons = _field_reasons(receipt, low) + _registry_reasons(db_session, receipt)
+    if merchant is not None and not auto_approves(merchant):
+        field_reasons.append("merchant_manual_review")
     made = None if field_reasons else _offer(db_session, receipt, today)
     rule_reasons = list(made.quote.reasons) if made else []
     reasons = field_reasons + rule_reasons
@@ -210,11 +220,12 @@ def _offer(db_session: Session, receipt: Receipt, today: date) -> earning.Offer:
 
 
 def _approve(
-    db_session: Session, receipt: Receipt, actor: str, made: earning.Offer, today: date
+    db_session: Session, receipt: Receipt, actor: str, made: earning.Offer, today: date,
+    details: dict | None = None
 ) -> None:
-    holder = dedupe.claim(db_session=db_session, receipt_id=receipt.id)
-    if holder is not None:
-        _mark_duplicate(db_session, receipt, holder, actor, "claimed")
+    first = dedupe.claim(db_session=db_session, receipt_id=receipt.id)
+    if first is not None:
+        _mark_duplicate(db_session, receipt, first, actor, "claimed")
         return
     name = merchant_service.name_of(db_session=db_session, merchant_id=receipt.merchant_id)
     entry, _created = earning.credit(
@@ -223,7 +234,7 @@ def _approve(
     )
     receipt.points = entry.points
     receipt.reasons = []
-    _transition(db_session, receipt, Status.APPROVED, actor, f"+{entry.points}")
+    _transition(db_session, receipt, Status.APPROVED, actor, f"+{entry.points}", details)
 
 
 def _mark_duplicate(
@@ -249,13 +260,17 @@ def _finish_rejected(receipt_id: str, code: str) -> Receipt:
 
 def review_queue(
     *, db_session: Session, merchant_id: str | None = None, reason: str | None = None,
-    limit: int = 50
+    day: date | None = None, limit: int = 50
 ) -> list[Receipt]:
-    """Oldest first, so nobody waits longest."""
+    """Oldest first, so nobody waits longest; ``day`` is the local day it was uploaded."""
     query = select(Receipt).where(Receipt.status == Status.NEEDS_REVIEW)
     if merchant_id:
         query = query.where(Receipt.merchant_id == merchant_id)
-    query = query.order_by(Receipt.created_at)
+    if day:
+        start = local_midnight(day)
+        query = query.where(Receipt.created_at >= start,
+                            Receipt.created_at < start + timedelta(days=1))
+    query = query.order_by(Receipt.created_at, Receipt.id)
     if not reason:
         return list(db_session.scalars(query.limit(limit)))
     # Reason codes live in a JSON list, which SQLite and PostgreSQL query differently; the
@@ -263,26 +278,80 @@ def review_queue(
     return [r for r in db_session.scalars(query) if reason in (r.reasons or [])][:limit]
 
 
+def claim(*, db_session: Session, receipt_id: str, actor: str) -> Receipt:
+    """Mark a queue item as being worked by ``actor``; refused while another staff member
+    holds it (a claim lapses after ``review_claim_minutes`` without a decision)."""
+    receipt = _reviewable(db_session, receipt_id, actor)
+    receipt.claimed_by = actor
+    receipt.claimed_at = utcnow()
+    return receipt
+
+
+def release(*, db_session: Session, receipt_id: str, actor: str) -> None:
+    """Give a claimed item back to the queue (skipped, or the page was left)."""
+    receipt = _get_for_update(db_session, receipt_id)
+    if receipt.claimed_by == actor:
+        receipt.claimed_by = receipt.claimed_at = None
+
+
+def holder(receipt: Receipt, actor: str, now: datetime | None = None) -> str | None:
+    """Who else is working this receipt right now, or None."""
+    if receipt.claimed_by in (None, actor) or receipt.claimed_at is None:
+        return None
+    lapse = timedelta(minutes=get_receipt_settings().review_claim_minutes)
+    return receipt.claimed_by if receipt.claimed_at + lapse > (now or utcnow()) else None
+
+
+def claim_next(
+    *, db_session: Session, actor: str, merchant_id: str | None = None,
+    reason: str | None = None, day: date | None = None, skip: frozenset[str] = frozenset()
+) -> Receipt | None:
+    """The oldest item (within the filters) nobody else is working, claimed for ``actor``."""
+    for receipt in review_queue(db_session=db_session, merchant_id=merchant_id, reason=reason,
+                                day=day, limit=len(skip) + 200):
+        if receipt.id in skip or holder(receipt, actor):
+            continue
+        try:
+            return claim(db_session=db_session, receipt_id=receipt.id, actor=actor)
+        except Conflict:  # taken by someone else in the meantime
+            continue
+    return None
+
+
 def approve_review(
     *, db_session: Session, receipt_id: str, actor: str, corrections: dict | None = None,
     today: date | None = None
 ) -> Receipt:
-    """Staff approval, optionally with corrected fields; credits exactly once."""
+    """Staff approval, optionally with corrected fields; credits exactly once. A corrected
+    receipt becomes a labelled sample of its merchant."""
     today = today or local_today()
-    receipt = _reviewable(db_session, receipt_id)
-    before = _snapshot(receipt)
+    receipt = _reviewable(db_session, receipt_id, actor)
+    before = snapshot(receipt)
     _apply_corrections(db_session, receipt, corrections or {})
     _require_key_fields(receipt)
     _index_fields(db_session, receipt)
     _refuse_certain_duplicate(db_session, receipt, confirmed_not_similar=True)
     made = _eligible_offer(db_session, receipt, today)
-    receipt.confidence = {**(receipt.confidence or {}), **_corrected_confidence(before, receipt)}
-    _approve(db_session, receipt, actor, made, today)
+    receipt.confidence = {**(receipt.confidence or {}), **_corrected_confidence(receipt)}
+    after = snapshot(receipt)
+    _approve(db_session, receipt, actor, made, today, {"before": before, "after": after})
     if receipt.status == Status.DUPLICATE:
         raise Conflict("duplicate_receipt", f"该小票已积分（{receipt.duplicate_of}）")
-    _write_event(db_session, receipt, Status.NEEDS_REVIEW, actor, "reviewed",
-                 {"before": before, "after": _snapshot(receipt)})
+    if after != before and receipt.image_sha256:
+        _keep_correction(db_session, receipt, before, actor)
     return receipt
+
+
+def _keep_correction(db_session: Session, receipt: Receipt, before: dict, actor: str) -> None:
+    def labelled(snapshot: dict) -> dict:
+        name = merchant_service.name_of(db_session=db_session, merchant_id=snapshot["merchant_id"])
+        return {FIELD_LABELS[attr]: value for attr, value in snapshot.items()} | {"merchant": name}
+
+    samples.add(
+        db_session, merchant_id=receipt.merchant_id, image_sha256=receipt.image_sha256,
+        labels=labelled(snapshot(receipt)), read=labelled(before), ocr_rows=receipt.ocr_rows,
+        source=SampleSource.DESK_CORRECTION, actor=actor, receipt_id=receipt.id,
+    )
 
 
 def _require_key_fields(receipt: Receipt) -> None:
@@ -330,17 +399,24 @@ class NotEligible(Conflict):
 def reject_review(
     *, db_session: Session, receipt_id: str, actor: str, reason: str, note: str | None = None
 ) -> Receipt:
-    receipt = _reviewable(db_session, receipt_id)
+    """Reject with one of DESK_REJECT_REASONS, which the shopper sees; "other" needs a note."""
+    if reason not in DESK_REJECT_REASONS:
+        raise AppError("reject_reason_invalid", "请从列表中选择驳回原因", status=422)
+    if reason == "other" and not (note or "").strip():
+        raise AppError("reject_note_required", "选择“其他原因”时请填写说明", status=422)
+    receipt = _reviewable(db_session, receipt_id, actor)
     receipt.reasons = [reason]
     dedupe.retire(db_session=db_session, receipt_id=receipt.id)
     _transition(db_session, receipt, Status.REJECTED, actor, reason, {"note": note} if note else {})
     return receipt
 
 
-def _reviewable(db_session: Session, receipt_id: str) -> Receipt:
+def _reviewable(db_session: Session, receipt_id: str, actor: str) -> Receipt:
     receipt = _get_for_update(db_session, receipt_id)
     if receipt.status != Status.NEEDS_REVIEW:
-        raise Conflict("receipt_not_in_review", f"该小票当前状态为 {receipt.status}，不能再次处理")
+        raise Conflict("receipt_not_in_review", "该小票已处理，不能再次处理")
+    if other := holder(receipt, actor):
+        raise Conflict("receipt_claimed", f"该小票正由 {other.removeprefix('staff:')} 处理")
     return receipt
 
 
@@ -354,23 +430,15 @@ def _apply_corrections(db_session: Session, receipt: Receipt, corrections: dict)
         setattr(receipt, name, value)
 
 
-def _corrected_confidence(before: dict, receipt: Receipt) -> dict[str, float]:
+def _corrected_confidence(receipt: Receipt) -> dict[str, float]:
     """Fields a person checked are certain."""
-    names = {"merchant_id": "merchant", "purchase_date": "date", "purchase_time": "time",
-             "total": "total", "receipt_no": "receipt_no", "payment_method": "payment_method"}
-    return {label: 1.0 for attr, label in names.items() if getattr(receipt, attr) is not None}
+    return {label: 1.0 for attr, label in FIELD_LABELS.items()
+            if getattr(receipt, attr) is not None}
 
 
-def _snapshot(receipt: Receipt) -> dict:
-    return {name: _jsonable(getattr(receipt, name)) for name in EDITABLE_FIELDS}
-
-
-def _jsonable(value):
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return value
+def snapshot(receipt: Receipt) -> dict:
+    """The editable fields as JSON values (for events, audit lines and samples)."""
+    return {name: text_value(getattr(receipt, name)) for name in EDITABLE_FIELDS}
 
 
 # --- desk: manual entry and reversal (冲红) -----------------------------------------------
@@ -400,7 +468,7 @@ def enter_manual(
     merchant_service.get_or_raise(db_session=db_session, merchant_id=fields.merchant_id)
     db_session.add(receipt)
     db_session.flush()
-    _write_event(db_session, receipt, None, actor, "manual_entry", {"after": _snapshot(receipt)})
+    _write_event(db_session, receipt, None, actor, "manual_entry", {"after": snapshot(receipt)})
     dedupe.record_image(db_session=db_session, receipt_id=receipt.id, sha256=sha256)
     _index_fields(db_session, receipt)
     _refuse_certain_duplicate(db_session, receipt, confirmed_not_similar=confirmed_not_similar)
@@ -438,6 +506,20 @@ def get_or_raise(*, db_session: Session, receipt_id: str) -> Receipt:
     return receipt
 
 
+def credited(
+    *, db_session: Session, member_id: int | None = None, receipt_no: str | None = None,
+    limit: int = 50
+) -> list[Receipt]:
+    """Receipts that earned points (and those already reversed), newest first: what the
+    reversal page lists for a member or a receipt number."""
+    query = select(Receipt).where(Receipt.status.in_((Status.APPROVED, Status.REVERSED)))
+    if member_id is not None:
+        query = query.where(Receipt.member_id == member_id)
+    if receipt_no is not None:
+        query = query.where(Receipt.receipt_no == receipt_no.strip())
+    return list(db_session.scalars(query.order_by(Receipt.created_at.desc()).limit(limit)))
+
+
 def events(*, db_session: Session, receipt_id: str) -> list[ReceiptEvent]:
     query = select(ReceiptEvent).where(ReceiptEvent.receipt_id == receipt_id)
     return list(db_session.scalars(query.order_by(ReceiptEvent.id)))
@@ -470,6 +552,8 @@ def _transition(
 ) -> None:
     from_status = receipt.status
     receipt.status = to_status
+    if to_status != Status.NEEDS_REVIEW:
+        receipt.claimed_by = receipt.claimed_at = None
     _write_event(db_session, receipt, from_status, actor, reason, details)
 
 

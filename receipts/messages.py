@@ -14,6 +14,7 @@ REASON_TEXT = {
     "merchant_unknown": "未能识别为本商场商户",
     "merchant_low_confidence": "商户识别不确定",
     "merchant_inactive": "该商户暂不参与积分",
+    "merchant_manual_review": "该商户小票需人工确认",
     "date_missing": "未识别到消费时间",
     "date_low_confidence": "消费时间识别不确定",
     "total_missing": "未识别到实付金额",
@@ -40,6 +41,16 @@ REASON_TEXT = {
     "excluded_payment": "该支付方式不参与积分",
     "suspected_fraud": "疑似异常小票",
     "other": "其他原因",
+}
+
+PAYMENT_TEXT = {
+    "wechat": "微信支付",
+    "alipay": "支付宝",
+    "unionpay": "银联云闪付",
+    "bank_card": "银行卡",
+    "cash": "现金",
+    "stored_value": "储值卡",
+    "other": "其他",
 }
 
 DESK_REJECT_REASONS = (

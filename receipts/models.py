@@ -46,6 +46,9 @@ class Receipt(Base):
     reasons: Mapped[list] = mapped_column(default=list)
     ocr_rows: Mapped[list] = mapped_column(default=list)
     points: Mapped[int] = mapped_column(Integer, default=0)
+    # The staff member working this receipt in review, so that a second one does not.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("receipt.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,11 +1,19 @@
-"""Reading one receipt photo: OCR → merchant → fields → confidence. No database."""
+"""Reading one receipt photo: OCR → merchant → fields → confidence. The database is only
+asked which registry and templates are in force (``in_force``), never while reading."""
 
 import time as clock
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
+from typing import Protocol
 
+from sqlalchemy.orm import Session
+
+from core.privacy import mask_sensitive
+from merchants import service as merchant_service
+from merchants import template_versions
 from merchants.parsing import BUNDLED_DIR, TemplateSet, extract
 from merchants.recognize import MerchantIndex
 from merchants.types import Extraction, MerchantMatch, MerchantProfile
@@ -16,6 +24,32 @@ from ocr.types import OcrResult, Row
 from receipts.settings import get_receipt_settings
 
 REQUIRED_FIELDS = ("merchant", "date", "total")
+
+
+class AutoApproveSetting(Protocol):
+    auto_approve: bool | None
+    auto_approve_threshold: Decimal | None
+
+
+def thresholds_for(merchant: AutoApproveSetting | None) -> dict[str, float]:
+    """The confidence each key field needs for auto-approval: the store's own threshold
+    when ops turned it on from its samples, else the mall's."""
+    if merchant is not None and merchant.auto_approve and merchant.auto_approve_threshold:
+        return dict.fromkeys(REQUIRED_FIELDS, float(merchant.auto_approve_threshold))
+    settings = get_receipt_settings()
+    return {"merchant": settings.min_confidence_merchant, "date": settings.min_confidence_date,
+            "total": settings.min_confidence_total}
+
+
+def auto_approves(merchant: AutoApproveSetting) -> bool:
+    """Whether confident receipts of this store may be credited without a person."""
+    if merchant.auto_approve is None:
+        return get_receipt_settings().auto_approve_by_default
+    return merchant.auto_approve
+
+
+def low_fields(confidence: dict[str, float], thresholds: dict[str, float]) -> list[str]:
+    return [name for name in REQUIRED_FIELDS if confidence.get(name, 0.0) < thresholds[name]]
 
 
 @dataclass
@@ -35,14 +69,7 @@ class Interpretation:
 
     @property
     def low_confidence_fields(self) -> list[str]:
-        settings = get_receipt_settings()
-        thresholds = {
-            "merchant": settings.min_confidence_merchant,
-            "date": settings.min_confidence_date,
-            "total": settings.min_confidence_total,
-        }
-        scores = self.confidence
-        return [name for name in REQUIRED_FIELDS if scores[name] < thresholds[name]]
+        return low_fields(self.confidence, thresholds_for(None))
 
     @property
     def auto_approvable(self) -> bool:
@@ -95,12 +122,37 @@ class Reader:
         return Interpretation(rows=rows, merchant=match, extraction=extraction)
 
 
+def stored_rows(rows: Sequence[Row]) -> list[dict]:
+    """OCR rows as kept with a receipt or a sample: card and phone numbers masked."""
+    return [{"text": mask_sensitive(row.text), "score": round(row.score, 4)} for row in rows]
+
+
 @lru_cache(maxsize=1)
 def default_templates() -> TemplateSet:
     return TemplateSet.from_dir(BUNDLED_DIR)
 
 
+@lru_cache(maxsize=8)
+def templates_for(published: template_versions.Snapshot) -> TemplateSet:
+    """The bundled templates with the stores' published versions in their place."""
+    if not published:
+        return default_templates()
+    return default_templates().replacing(
+        [template_versions.parse(merchant_id, body) for merchant_id, _version, body in published]
+    )
+
+
+def in_force(db_session: Session) -> tuple[tuple[MerchantProfile, ...],
+                                         template_versions.Snapshot]:
+    """The registry and the published templates, as ``reader_for`` takes them."""
+    return (tuple(merchant_service.active_profiles(db_session=db_session)),
+            template_versions.snapshot(db_session))
+
+
 @lru_cache(maxsize=4)
-def reader_for(merchants: tuple[MerchantProfile, ...]) -> Reader:
-    """A Reader per registry snapshot, so edits to the registry take effect at once."""
-    return Reader(merchants)
+def reader_for(
+    merchants: tuple[MerchantProfile, ...], published: template_versions.Snapshot = ()
+) -> Reader:
+    """A Reader per registry and template snapshot, so that edits to either take effect
+    at once."""
+    return Reader(merchants, templates_for(published))

@@ -1,7 +1,8 @@
 """Retention purge: photos and OCR text of decided receipts older than the limit.
 
 What stays: the decision, the extracted fields, the points and the hashes (dedupe
-still recognises a purged receipt if it is uploaded again).
+still recognises a purged receipt if it is uploaded again). A photo kept as a labelled
+training sample stays while the sample refers to it.
 """
 
 from datetime import timedelta
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.db import utcnow
 from receipts import storage
 from receipts.models import Receipt, Status
+from training_data import samples
 
 
 def purge(*, db_session: Session, older_than_days: int) -> int:
@@ -26,10 +28,12 @@ def purge(*, db_session: Session, older_than_days: int) -> int:
             )
         )
     )
+    kept_as_samples = samples.image_names(db_session)
     for receipt in old:
         receipt.ocr_rows = []
         receipt.purged_at = utcnow()
-        if receipt.image_sha256 and not _still_needed(db_session, receipt.image_sha256, cutoff):
+        if (receipt.image_sha256 and receipt.image_sha256 not in kept_as_samples
+                and not _still_needed(db_session, receipt.image_sha256, cutoff)):
             storage.delete(receipt.image_sha256)
     db_session.flush()
     return len(old)

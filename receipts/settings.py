@@ -13,7 +13,15 @@ class ReceiptSettings(BaseSettings):
     min_confidence_merchant: float = 0.97
     min_confidence_date: float = 0.97
     min_confidence_total: float = 0.97
+    # Stores whose auto-approval ops have not switched on or off follow this. A mall in its
+    # learning phase sets it false: every receipt is checked until a store's samples show
+    # its reading can be trusted (see the ops tuning pages).
+    auto_approve_by_default: bool = True
+    # Ops may switch a store's auto-approval on only with this many labelled samples.
+    min_samples_for_auto_approve: int = 20
     max_attempts: int = 3
+    # A review item opened by one staff member is held for them this long.
+    review_claim_minutes: int = 10
     # Photos and OCR text of decided receipts are purged after this many days.
     retention_days: int = 365
 

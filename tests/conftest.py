@@ -120,7 +120,7 @@ def reads(monkeypatch, demo_mall):
     from receipts import flow
 
     def use(reading):
-        monkeypatch.setattr(flow, "reader_for", lambda profiles: FixedReader(reading))
+        monkeypatch.setattr(flow, "reader_for", lambda *snapshot: FixedReader(reading))
 
     return use
 

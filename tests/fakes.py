@@ -50,3 +50,20 @@ class FixedReader:
         return self.reading
 
 
+
+
+def submit_and_process(member: int, seed: int) -> str:
+    """Upload ``photo_bytes(seed)`` for ``member`` and run the flow on it (as of TODAY);
+    returns the receipt id."""
+    from core.db import session_scope
+    from receipts import flow
+    from receipts.models import Status
+
+    with session_scope() as db_session:
+        receipt = flow.submit_photo(
+            db_session=db_session, member_id=member, data=photo_bytes(seed), actor="test"
+        )
+        receipt_id, status = receipt.id, receipt.status
+    if status == Status.RECEIVED:
+        flow.process(receipt_id, today=TODAY)
+    return receipt_id

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core.errors import AppError
+from dedupe.fingerprint import normalize_receipt_no
 from merchants.types import Extraction, MerchantMatch, MerchantProfile
 from training_data.labels import (
     load_labels,
@@ -43,7 +44,7 @@ from training_data.labels import (
 )
 from training_data.registry import load_merchants
 
-FIELDS = ("merchant", "date", "time", "total")
+FIELDS = ("merchant", "date", "time", "total", "receipt_no")
 KEY_FIELDS = ("merchant", "date", "total")  # "all" = these three right, as auto-approve needs
 
 
@@ -117,6 +118,12 @@ def same_total(label_text: str, found: Any) -> bool:
     return expected is not None and found is not None and expected == found
 
 
+def same_receipt_no(label_text: str, found: Any) -> bool:
+    return found is not None and normalize_receipt_no(str(found)) == normalize_receipt_no(
+        label_text
+    )
+
+
 def same_merchant(label_text: str, found_name: str | None) -> bool:
     return found_name is not None and normalize_merchant(found_name) == normalize_merchant(
         label_text
@@ -128,13 +135,15 @@ SAME: dict[str, Callable[[str, Any], bool]] = {
     "date": same_date,
     "time": same_time,
     "total": same_total,
+    "receipt_no": same_receipt_no,
 }
 
 
 def found_values(reading: ReadingLike, names: Mapping[str, str]) -> dict[str, Any]:
     """What the reader found; the merchant as its registry name."""
     merchant_id = reading.merchant.merchant_id
-    found = {name: reading.extraction.value(name) for name in ("date", "time", "total")}
+    found = {name: reading.extraction.value(name)
+             for name in ("date", "time", "total", "receipt_no")}
     return {"merchant": names.get(merchant_id) if merchant_id else None, **found}
 
 

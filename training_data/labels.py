@@ -9,6 +9,7 @@ year first); month-first is tried only when day-first cannot be a date.
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -115,16 +116,21 @@ def normalize_merchant(text: str | None) -> str:
 
 def load_labels(path: str | Path) -> list[dict]:
     """One JSON object per non-blank line of a labels JSONL file."""
-    labels = []
     with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LabelFileInvalid(f"{path}:{number}: not JSON ({exc.msg})") from exc
-            if not isinstance(record, dict) or "file" not in record:
-                raise LabelFileInvalid(f"{path}:{number}: expected an object with a 'file' key")
-            labels.append(record)
+        return load_label_lines(lines, source=str(path))
+
+
+def load_label_lines(lines: Iterable[str], *, source: str) -> list[dict]:
+    """The records of labels JSONL text; errors name ``source`` and the line."""
+    labels = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LabelFileInvalid(f"{source}:{number}: not JSON ({exc.msg})") from exc
+        if not isinstance(record, dict) or "file" not in record:
+            raise LabelFileInvalid(f"{source}:{number}: expected an object with a 'file' key")
+        labels.append(record)
     return labels

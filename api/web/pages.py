@@ -1,86 +1,42 @@
-"""Server-rendered pages for service-desk staff (zh-CN): login and the dashboard.
+"""Server-rendered pages for staff (zh-CN): login, logout, the desk dashboard, and the
+installation of every page router with its static files and error pages."""
 
-Pages authenticate with a session cookie (HttpOnly, SameSite=Strict) and every form
-that changes something carries the session's CSRF token; the JSON API keeps bearer
-tokens, so a cookie alone never reaches it.
-"""
-
-import secrets
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from accounts import service as accounts
-from accounts.models import StaffAccount, StaffSession
+from api import errors as api_errors
 from api.deps import DbSession
+from api.web import admin, counter, ops, review
+from api.web.common import (
+    HERE,
+    SESSION_COOKIE,
+    AnyStaffPage,
+    DeskPage,
+    LoginRequired,
+    PageForbidden,
+    check_csrf,
+    render,
+)
 from core.clock import local_today
+from core.errors import AppError
 from core.settings import get_settings
 from receipts.board import board
-
-HERE = Path(__file__).parent
-TEMPLATES = Jinja2Templates(directory=HERE / "templates")
-SESSION_COOKIE = "rp_staff"
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
 
-class LoginRequired(Exception):
-    def __init__(self, path: str):
-        self.path = path
-
-
-class PageForbidden(Exception):
-    def __init__(self, message: str):
-        self.message = message
-
-
-Found = tuple[StaffAccount, StaffSession]
-
-
-def page_session(request: Request, db_session: DbSession) -> Found:
-    found = accounts.session_of(db_session, request.cookies.get(SESSION_COOKIE))
-    if found is None:
-        raise LoginRequired(request.url.path)
-    return found
-
-
-class PageRole:
-    """Page guard: the logged-in staff member must hold one of ``roles``."""
-
-    def __init__(self, *roles: str):
-        self.roles = roles
-
-    def __call__(self, found: Annotated[Found, Depends(page_session)]) -> Found:
-        if found[0].role not in self.roles:
-            raise PageForbidden("当前账号没有访问此页面的权限")
-        return found
-
-
-DeskPage = Annotated[Found, Depends(PageRole("desk", "admin"))]
-AnyStaffPage = Annotated[Found, Depends(page_session)]
-
-
-def render(request: Request, name: str, found: Found | None, status: int = 200, **context):
-    staff, live = found or (None, None)
-    return TEMPLATES.TemplateResponse(
-        request, name, {"staff": staff, "csrf_token": live.csrf_token if live else "",
-                        "role_names": accounts.ROLE_NAMES, "flash": None, **context},
-        status_code=status,
-    )
-
-
-def check_csrf(found: Found, token: str) -> None:
-    if not secrets.compare_digest(found[1].csrf_token, token or ""):
-        raise PageForbidden("页面已过期，请刷新后重试")
+PAGE_PREFIXES = ("/desk/", "/ops/")
 
 
 def _safe_next(path: str | None) -> str:
-    return path if path and path.startswith("/desk/") and "//" not in path else "/desk/"
+    ok = path and path.startswith(PAGE_PREFIXES) and "//" not in path
+    return path if ok else "/desk/"
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -99,7 +55,10 @@ def login(
         db_session.commit()  # keep the failed-attempt count
         return render(request, "login.html", None, status=401, next=_safe_next(next),
                       username=username, flash={"kind": "error", "text": exc.message})
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if target == "/desk/" and done.staff.role == "ops":
+        target = "/ops/"  # ops staff work on the registry, not the desk queue
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE, done.token, max_age=accounts.SESSION_HOURS * 3600, httponly=True,
         samesite="strict", secure=get_settings().secure_cookies, path="/",
@@ -123,7 +82,8 @@ def dashboard(request: Request, found: DeskPage, db_session: DbSession) -> Respo
 
 
 def install(app: FastAPI) -> None:
-    """Pages, their static files (served by the app itself: no CDN) and error pages."""
+    """Pages, their static files (served by the app itself: no CDN) and error pages; an
+    error on a page is shown as a page, the API keeps its JSON errors."""
 
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/desk/login?next={quote(exc.path)}", status_code=303)
@@ -131,7 +91,27 @@ def install(app: FastAPI) -> None:
     async def forbidden(request: Request, exc: PageForbidden) -> Response:
         return render(request, "error.html", None, status=403, message=exc.message)
 
+    async def app_error(request: Request, exc: AppError) -> Response:
+        if not _is_page(request):
+            return await api_errors.app_error(request, exc)
+        return render(request, "error.html", None, status=exc.status, message=exc.message,
+                      title="无法完成")
+
+    async def invalid_form(request: Request, exc: RequestValidationError) -> Response:
+        if not _is_page(request):
+            return await api_errors.validation_error(request, exc)
+        names = "、".join(str(err["loc"][-1]) for err in exc.errors())
+        return render(request, "error.html", None, status=422, title="无法完成",
+                      message=f"表单填写有误：{names}")
+
     app.add_exception_handler(LoginRequired, to_login)
     app.add_exception_handler(PageForbidden, forbidden)
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(RequestValidationError, invalid_form)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(router)
+    for pages in (router, review.router, counter.router, admin.router, ops.router):
+        app.include_router(pages)
+
+
+def _is_page(request: Request) -> bool:
+    return request.url.path.startswith(PAGE_PREFIXES)

@@ -6,18 +6,19 @@ claimed by an upper layer in any role is dropped from the layers below, so a
 merchant can turn a generic label into an exclusion (or the other way round).
 """
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import regex
 import yaml
 from pydantic import ValidationError
 
 from merchants.parsing.errors import TemplateError
 from merchants.parsing.labels import Label, LabelSet
 from merchants.parsing.schema import TemplateSpec
+from merchants.parsing.timed import TimedPattern
 
 GENERIC_ID = "_generic"
 # The templates shipped with the service: merchants/templates/*.yaml
@@ -57,7 +58,7 @@ class Options:
 class FieldRules:
     labels: LabelSet
     end_labels: LabelSet
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[TimedPattern, ...]
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ class Template:
     id: str
     version: int
     layers: tuple[tuple[str, TemplateSpec], ...]
-    keywords: tuple[re.Pattern[str], ...]
-    exclude_keywords: tuple[re.Pattern[str], ...]
+    keywords: tuple[TimedPattern, ...]
+    exclude_keywords: tuple[TimedPattern, ...]
     options: Options
     fields: Mapping[str, FieldRules]
     payment_labels: LabelSet
@@ -118,6 +119,13 @@ class TemplateSet:
         merchants = [load_template(f) for f in files if f.stem != GENERIC_ID]
         return cls(load_template(generic_files[0]), merchants)
 
+    def replacing(self, templates: Sequence[Template]) -> "TemplateSet":
+        """This set with ``templates`` in place of the same merchants' templates."""
+        replaced = TemplateSet(self.generic)
+        replaced._by_merchant = {**self._by_merchant,
+                                 **{t.id: t.merged_over(self.generic) for t in templates}}
+        return replaced
+
     def for_merchant(self, merchant_id: str | None) -> Template:
         """The merchant's template merged over the generic one, else the generic one."""
         return self._by_merchant.get(merchant_id or "", self.generic)
@@ -163,14 +171,14 @@ def compile_layers(layers: tuple[tuple[str, TemplateSpec], ...]) -> Template:
             fields={name: _compile_field(name, layers) for name in LABEL_ROLES},
             payment_labels=LabelSet(_payment_labels(layers)),
         )
-    except (re.error, ValueError) as exc:
+    except (regex.error, ValueError) as exc:
         raise TemplateError(template_id, str(exc)) from exc
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def _compile(pattern: str) -> TimedPattern:
     try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
+        return TimedPattern(pattern)
+    except regex.error as exc:
         raise ValueError(f"bad regex {pattern!r}: {exc}") from exc
 
 
@@ -182,7 +190,7 @@ def _compile_field(name: str, layers: tuple[tuple[str, TemplateSpec], ...]) -> F
     labels: list[Label] = []
     claimed: set[str] = set()
     end_labels: list[Label] = []
-    patterns: list[re.Pattern[str]] = []
+    patterns: list[TimedPattern] = []
     for origin, spec in layers:
         field = _field_spec(spec, name)
         if field is None:
@@ -220,7 +228,7 @@ def _key(text: str) -> str:
     return text.casefold().replace(" ", "")
 
 
-def _checked_pattern(field_name: str, pattern: str) -> re.Pattern[str]:
+def _checked_pattern(field_name: str, pattern: str) -> TimedPattern:
     compiled = _compile(pattern)
     for alternatives in REQUIRED_GROUPS.get(field_name, ()):
         if not any(group in compiled.groupindex for group in alternatives):

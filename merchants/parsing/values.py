@@ -12,6 +12,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from merchants.parsing.timed import TimedPattern
+
 CENT = Decimal("0.01")
 MONTHS = {
     name: number
@@ -106,17 +108,17 @@ def integer_after_label(text: str) -> Found | None:
     )
 
 
-def find_dates(text: str, patterns: Sequence[re.Pattern[str]]) -> list[Found]:
+def find_dates(text: str, patterns: Sequence[TimedPattern]) -> list[Found]:
     """Valid calendar dates, first pattern winning where matches overlap."""
     return _non_overlapping(_matches(text, patterns, _date_from))
 
 
-def find_times(text: str, patterns: Sequence[re.Pattern[str]]) -> list[Found]:
+def find_times(text: str, patterns: Sequence[TimedPattern]) -> list[Found]:
     return _non_overlapping(_matches(text, patterns, _time_from))
 
 
 def _matches(
-    text: str, patterns: Sequence[re.Pattern[str]], convert: Callable[[dict[str, str | None]], Any]
+    text: str, patterns: Sequence[TimedPattern], convert: Callable[[dict[str, str | None]], Any]
 ) -> Iterator[Found]:
     for pattern in patterns:
         for m in pattern.finditer(text):

@@ -161,3 +161,18 @@ def test_review_queue_filters_by_reason(client, member, reads):
     assert [item["id"] for item in by_reason["items"]] == [unknown["id"]]
     everything = client.get("/api/v1/desk/review", headers=desk).json()
     assert [item["id"] for item in everything["items"]] == [low["id"], unknown["id"]]
+
+
+def test_review_claim_over_the_api_keeps_a_second_clerk_out(client, member, reads):
+    reads(reading(conf=0.5))
+    item = _wait_final(client, member, _upload(client, member, photo_bytes(1)).json()["id"])
+    li, wang = _auth(issue_staff_token("li", "desk")), _auth(issue_staff_token("wang", "desk"))
+    claimed = client.post(f"/api/v1/desk/receipts/{item['id']}/claim", headers=li)
+    assert claimed.status_code == 200 and claimed.json()["claimed_by"] == "li"
+    taken = client.post(f"/api/v1/desk/receipts/{item['id']}/approve", headers=wang, json={})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "receipt_claimed"
+    assert client.delete(f"/api/v1/desk/receipts/{item['id']}/claim",
+                         headers=li).status_code == 204
+    approved = client.post(f"/api/v1/desk/receipts/{item['id']}/approve", headers=wang, json={})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert approved.json()["claimed_by"] is None

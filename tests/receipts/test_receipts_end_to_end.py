@@ -134,3 +134,28 @@ def _poll(client, auth: dict, receipt_id: str, worker: subprocess.Popen) -> dict
             raise AssertionError(f"worker exited: {worker.stderr.read().decode()[-2000:]}")
         time.sleep(0.5)
     raise AssertionError(f"receipt {receipt_id} not processed by the worker in time")
+
+
+def test_seed_demo_with_receipts_fills_the_desk_queue_once(cli_env, monkeypatch):
+    """`make run` seeds three counter tickets the generic rules misread; read, they wait
+    for the desk."""
+    from database import reset_caches
+
+    first = _cli(cli_env, "seed-demo", "--with-receipts")
+    again = _cli(cli_env, "seed-demo", "--with-receipts")
+    assert "demo receipts: 3 uploaded" in first and "already uploaded" in again
+    for key in ("RP_DATABASE_URL", "RP_DATA_DIR"):
+        monkeypatch.setenv(key, cli_env[key])
+    reset_caches()
+    from core.db import session_scope
+    from receipts import flow
+    from receipts.models import Status
+
+    try:
+        with session_scope() as db_session:
+            pending = flow.pending_receipt_ids(db_session=db_session)
+        assert len(pending) == 3
+        decided = [flow.process(receipt_id) for receipt_id in pending]
+        assert [r.status for r in decided] == [Status.NEEDS_REVIEW] * 3
+    finally:
+        reset_caches()  # the next test reads its own database settings again

@@ -8,24 +8,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from fakes import TODAY, photo_bytes, reading, submit_and_process
 from sqlalchemy import func, select
 
 from core.db import session_scope
 from core.errors import AppError
-from fakes import TODAY, photo_bytes, reading
 from points.models import LedgerEntry
 from receipts import flow
 from receipts.models import Receipt, ReceiptEvent, Status
 
 
 def _submit_and_process(member: int, seed: int) -> Receipt:
-    with session_scope() as db_session:
-        receipt = flow.submit_photo(
-            db_session=db_session, member_id=member, data=photo_bytes(seed), actor="test"
-        )
-        receipt_id, status = receipt.id, receipt.status
-    if status == Status.RECEIVED:
-        flow.process(receipt_id, today=TODAY)
+    receipt_id = submit_and_process(member, seed)
     with session_scope() as db_session:
         return db_session.get(Receipt, receipt_id)
 
@@ -106,7 +100,8 @@ def test_desk_correction_credits_corrected_points_once(member, reads):
     assert _ledger(member) == [(receipt.id, 300)]
     with session_scope() as db_session:
         events = flow.events(db_session=db_session, receipt_id=receipt.id)
-    reviewed = [e for e in events if e.reason == "reviewed"]
+    reviewed = [e for e in events if e.to_status == Status.APPROVED]
+    assert len(reviewed) == 1
     assert reviewed[0].actor == "staff:li"
     assert reviewed[0].details["before"]["total"] == "279.00"
     assert reviewed[0].details["after"]["total"] == "300.00"

@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 import yaml
+from fakes import TODAY, reading, submit_and_process
 from sqlalchemy import func, select
 
 from core.db import session_scope
 from core.errors import AppError
 from dedupe.service import PurchaseFields
-from fakes import TODAY, photo_bytes, reading
 from points import ledger
 from points.models import LedgerEntry, Member
 from points.rules import DEFAULT_RULES
@@ -36,12 +36,7 @@ def rules(tmp_path, monkeypatch):
 
 
 def _process(member: int, seed: int) -> Receipt:
-    with session_scope() as db_session:
-        receipt = flow.submit_photo(
-            db_session=db_session, member_id=member, data=photo_bytes(seed), actor="test"
-        )
-        receipt_id = receipt.id
-    flow.process(receipt_id, today=TODAY)
+    receipt_id = submit_and_process(member, seed)
     with session_scope() as db_session:
         return db_session.get(Receipt, receipt_id)
 

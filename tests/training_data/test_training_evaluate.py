@@ -207,7 +207,7 @@ def test_cli_json_prints_one_report_object(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["n"] == 1
-    assert set(report["fields"]) == {"merchant", "date", "time", "total", "all"}
+    assert set(report["fields"]) == {"merchant", "date", "time", "total", "receipt_no", "all"}
     assert set(report["auto_approve"]) == {"rate", "precision"}
     assert report["seconds_per_receipt"] > 0
 

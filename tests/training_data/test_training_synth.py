@@ -203,3 +203,15 @@ def test_default_photo_reads_and_unreadable_photo_does_not(ocr_engine):
     assert truth["total"] in text and truth["receipt_no"] in text
     smeared = ocr_text(ocr_engine, blurred)
     assert blurred_truth["total"] not in smeared and blurred_truth["receipt_no"] not in smeared
+
+
+def test_counter_ticket_states_its_truth_in_words_the_generic_rules_do_not_know():
+    for seed in range(20):
+        receipt = compose_receipt(merchant("服装"), random.Random(seed), "counter")
+        lines, truth = printed(receipt), receipt.truth
+        total_line = next(line for line in lines if line.startswith("会员折后价"))
+        assert total_line.endswith(truth["total"])
+        listed = amount_after(lines, "标价合计")
+        assert listed > Decimal(truth["total"])  # the decoy is larger than what was paid
+        assert not any(label in total_line for label in TOTAL_LABELS)
+        assert truth["receipt_no"] in "\n".join(lines) and "payment_method" not in truth

@@ -134,3 +134,22 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+@pytest.fixture
+def log_in(live_server, page):
+    """``log_in(username, role, display_name)``: create the staff account (password
+    "correct-horse") and log in through the login page."""
+    from accounts import service as accounts
+    from core.db import session_scope
+
+    def go(username: str, role: str, display_name: str) -> None:
+        with session_scope() as db_session:
+            accounts.create_staff(db_session, username=username, display_name=display_name,
+                                  role=role, password="correct-horse")
+        page.goto(f"{live_server}/desk/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "correct-horse")
+        page.click("button[type=submit]")
+
+    return go

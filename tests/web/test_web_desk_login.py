@@ -37,8 +37,23 @@ def test_web_desk_logs_in_sees_dashboard_and_logs_out(live_server, page, screens
     assert "/desk/login" in page.url
 
 
-def test_web_ops_account_cannot_open_the_desk_dashboard(live_server, page, screenshot):
+def test_web_ops_account_lands_on_the_registry_and_cannot_open_the_desk(
+    live_server, page, screenshot
+):
     _accounts()
     _log_in(page, live_server, "zhao")
-    assert "没有访问此页面的权限" in page.locator(".flash.error").inner_text()
+    assert page.url == f"{live_server}/ops/"
+    assert "审核队列" not in page.locator("nav").inner_text()
+    for path in ("/desk/", "/desk/review", "/desk/manual"):
+        assert page.goto(f"{live_server}{path}").status == 403
+        assert "没有访问此页面的权限" in page.locator(".flash.error").inner_text()
     screenshot("forbidden")
+
+
+def test_web_desk_account_cannot_open_the_admin_staff_page(live_server, page, screenshot):
+    _accounts()
+    _log_in(page, live_server, "li")
+    assert "员工账号" not in page.locator("nav").inner_text()
+    response = page.goto(f"{live_server}/desk/staff")
+    assert response.status == 403
+    assert "没有访问此页面的权限" in page.locator(".flash.error").inner_text()

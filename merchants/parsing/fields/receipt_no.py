@@ -3,12 +3,12 @@
 Only labelled values count: an unlabelled number could be anything (phone, tax id).
 """
 
-import re
 from collections.abc import Sequence
 
 from merchants.parsing.confidence import BASE, combine
 from merchants.parsing.scan import Line, candidates, lines_before_end
 from merchants.parsing.template import Template
+from merchants.parsing.timed import TimedPattern
 from merchants.parsing.values import Found
 from merchants.types import FieldValue
 
@@ -19,7 +19,7 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
     rules = template.fields["receipt_no"]
 
     def finder(text: str) -> list[Found]:
-        return _find_numbers(text, rules.patterns)
+        return find_numbers(text, rules.patterns)
 
     labelled = [
         (c, c.label)
@@ -37,7 +37,7 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
     )
 
 
-def _find_numbers(text: str, patterns: Sequence[re.Pattern[str]]) -> list[Found]:
+def find_numbers(text: str, patterns: Sequence[TimedPattern]) -> list[Found]:
     found: list[Found] = []
     for pattern in patterns:
         for m in pattern.finditer(text):

@@ -1,0 +1,79 @@
+"""The receipt fields as staff type them into a page form: kept as text so that a page can
+show back what was typed, and parsed into typed values with a message a person can act on."""
+
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+
+from pydantic import BaseModel, Field
+
+from core.errors import AppError
+from merchants.types import PAYMENT_METHODS
+from receipts import flow
+from receipts.models import Receipt
+
+MAX_TOTAL = Decimal("1000000")
+
+
+def _invalid(code: str, message: str) -> AppError:
+    return AppError(code, message, status=422)
+
+
+def parse_date(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise _invalid("date_invalid", f"消费日期格式不正确：{text}（应为 2026-11-20）") from exc
+
+
+def parse_time(text: str) -> time | None:
+    if not text:
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError as exc:
+        raise _invalid("time_invalid", f"消费时间格式不正确：{text}（应为 14:32）") from exc
+
+
+def parse_total(text: str) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace(",", "").replace("¥", "").replace("￥", "").strip())
+    except InvalidOperation as exc:
+        raise _invalid("total_invalid", f"金额格式不正确：{text}") from exc
+    if not value.is_finite() or value <= 0 or value >= MAX_TOTAL or value != round(value, 2):
+        raise _invalid("total_invalid", f"金额须大于 0、小于 100 万且最多两位小数：{text}")
+    return value
+
+
+class ReceiptForm(BaseModel):
+    csrf_token: str = ""
+    merchant_id: str = Field(default="", max_length=64)
+    purchase_date: str = Field(default="", max_length=20)
+    purchase_time: str = Field(default="", max_length=20)
+    total: str = Field(default="", max_length=20)
+    receipt_no: str = Field(default="", max_length=64)
+    payment_method: str = Field(default="", max_length=16)
+
+    def receipt_fields(self) -> dict:
+        """The typed values (None where left blank); 422 with the reason when one is wrong."""
+        if self.payment_method and self.payment_method not in PAYMENT_METHODS:
+            raise _invalid("payment_method_invalid", "请从列表中选择支付方式")
+        return {
+            "merchant_id": self.merchant_id.strip() or None,
+            "purchase_date": parse_date(self.purchase_date.strip()),
+            "purchase_time": parse_time(self.purchase_time.strip()),
+            "total": parse_total(self.total.strip()),
+            "receipt_no": self.receipt_no.strip() or None,
+            "payment_method": self.payment_method or None,
+        }
+
+    def as_text(self) -> dict[str, str]:
+        return self.model_dump(exclude={"csrf_token"})
+
+    @staticmethod
+    def text_of(receipt: Receipt) -> dict[str, str]:
+        """A receipt's fields as the form shows them."""
+        return {name: value or "" for name, value in flow.snapshot(receipt).items()}
