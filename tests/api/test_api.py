@@ -106,7 +106,8 @@ def test_another_member_cannot_see_my_receipt(client, member, reads):
 
     with session_scope() as db_session:
         other = points_service.get_or_create_by_code(db_session=db_session, code="M999").id
-    response = client.get(f"/api/v1/receipts/{receipt_id}", headers=_auth(issue_member_token(other)))
+    response = client.get(f"/api/v1/receipts/{receipt_id}",
+                          headers=_auth(issue_member_token(other)))
     assert response.status_code == 404
 
 

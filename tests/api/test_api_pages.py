@@ -3,10 +3,10 @@
 import re
 
 import pytest
+from fakes import photo_bytes, reading
 
 from accounts import service as accounts
 from core.db import session_scope
-from fakes import photo_bytes, reading
 from receipts import flow
 from receipts.models import Status
 

@@ -15,7 +15,8 @@ def _receipt_like(seed: int) -> np.ndarray:
 
 def test_phash_survives_recompression_and_resize():
     original = _receipt_like(1)
-    ok, jpeg = cv2.imencode(".jpg", cv2.resize(original, (300, 600)), [cv2.IMWRITE_JPEG_QUALITY, 60])
+    ok, jpeg = cv2.imencode(".jpg", cv2.resize(original, (300, 600)),
+                            [cv2.IMWRITE_JPEG_QUALITY, 60])
     assert ok
     copy = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
     assert hamming(phash(original), phash(copy)) <= BANDS - 1

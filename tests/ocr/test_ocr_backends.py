@@ -5,9 +5,9 @@ from ocr_receipt_images import compact
 
 from ocr.backends import get_backend
 from ocr.backends.rapid import crop_line
+from ocr.errors import OcrBackendUnavailable
 from ocr.layout import group_rows
 from ocr.preprocess import order_corners
-from ocr.errors import OcrBackendUnavailable
 
 
 @pytest.mark.ocr

@@ -1,10 +1,10 @@
 from datetime import timedelta
 
 import pytest
+from fakes import TODAY, photo_bytes, reading
 
 from core.db import session_scope, utcnow
 from core.errors import NotFound
-from fakes import TODAY, photo_bytes, reading
 from receipts import flow, storage
 from receipts.models import Receipt
 from receipts.retention import purge

@@ -232,7 +232,8 @@ def test_worst_cases_put_wrong_auto_approvals_first(tmp_path):
     )
     right = fake_reading("m1", date(2026, 11, 20), time(14, 32, 5), Decimal("128"), auto=True)
     _, outcomes = run(
-        tmp_path, [(ZH_LABEL, wrong_everything), (ZH_LABEL, wrong_total_approved), (ZH_LABEL, right)]
+        tmp_path,
+        [(ZH_LABEL, wrong_everything), (ZH_LABEL, wrong_total_approved), (ZH_LABEL, right)],
     )
     cases = worst_cases(outcomes, 5)
     assert [c["file"] for c in cases] == ["r1.jpg", "r0.jpg"]
@@ -246,7 +247,8 @@ def test_reliability_bins_accuracy_by_confidence(tmp_path):
     sure_right = fake_reading("m1", date(2026, 11, 20), None, Decimal("128"), conf=0.97)
     sure_wrong = fake_reading("m1", date(2026, 11, 20), None, Decimal("12.8"), conf=0.96)
     doubtful = fake_reading("m1", date(2026, 11, 20), None, Decimal("128"), conf=0.6)
-    report, _ = run(tmp_path, [(ZH_LABEL, sure_right), (ZH_LABEL, sure_wrong), (ZH_LABEL, doubtful)])
+    report, _ = run(tmp_path,
+                    [(ZH_LABEL, sure_right), (ZH_LABEL, sure_wrong), (ZH_LABEL, doubtful)])
     totals = {(row["from"], row["to"]): row for row in report["reliability"]["total"]}
     assert totals[(0.95, 0.99)]["n"] == 2 and totals[(0.95, 0.99)]["accuracy"] == 0.5
     assert totals[(0.5, 0.7)]["n"] == 1 and totals[(0.5, 0.7)]["accuracy"] == 1.0
