@@ -52,8 +52,6 @@ MIN_SIDEWAYS_MARGIN = 1.5
 COARSE_STEP, FINE_STEP = 1.0, 0.1
 # Smaller corrections are noise of the estimate and not worth a resample.
 MIN_SKEW_CORRECTION = 0.3
-LINE_SAMPLES = 3
-MAX_PROBE_ASPECT = 10
 # OpenCV's usual CLAHE parameters; not tuned.
 CLAHE_CLIP, CLAHE_TILES = 2.0, 8
 
@@ -333,66 +331,3 @@ def equalize_contrast(img: np.ndarray) -> np.ndarray:
     ycrcb = cv2.cvtColor(img, cv2.COLOR_BGR2YCrCb)
     ycrcb[..., 0] = clahe.apply(ycrcb[..., 0])
     return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2BGR)
-
-
-# --- sample text lines --------------------------------------------------------------------
-
-
-def text_line_crops(img: np.ndarray, count: int = LINE_SAMPLES) -> list[np.ndarray]:
-    """Up to ``count`` of the widest single text lines of an image whose lines are already
-    horizontal, cut from the full-resolution image: cheap probes for the recogniser."""
-    ink = legible_ink(img)
-    scale = img.shape[1] / ink.shape[1]
-    spans = [
-        (x0, x1, y0, y1) for y0, y1 in line_bands(ink) for x0, x1 in ink_runs(ink[y0:y1], y1 - y0)
-    ]
-    spans.sort(key=lambda s: s[1] - s[0], reverse=True)
-    # The recogniser's cost grows with width; a dozen characters tell the orientation.
-    probes = [(x0, min(x1, x0 + MAX_PROBE_ASPECT * (y1 - y0)), y0, y1) for x0, x1, y0, y1 in spans]
-    return [cut_padded(img, span, scale) for span in probes[:count]]
-
-
-def legible_ink(img: np.ndarray) -> np.ndarray:
-    """The ink mask at the usual offset or, for faint print, the first smaller offset that
-    finds enough ink to cut text lines from."""
-    for offset in (INK_OFFSET, *FAINT_INK_OFFSETS):
-        ink = text_ink(img, offset)
-        if ink.sum() >= MIN_INK_PIXELS:
-            break
-    return ink
-
-
-def line_bands(ink: np.ndarray) -> list[tuple[int, int]]:
-    """(top, bottom) of each run of rows that hold ink, dropping bands far from the typical
-    line height (rules, specks, merged blocks)."""
-    bands = runs(ink.sum(axis=1) > 0, min_gap=1)
-    if not bands:
-        return []
-    typical = float(np.median([b - a for a, b in bands]))
-    return [(a, b) for a, b in bands if 0.5 * typical <= b - a <= 2 * typical]
-
-
-def ink_runs(band: np.ndarray, height: int) -> list[tuple[int, int]]:
-    """Stretches of a band's ink separated by gaps wider than about a character, so that a
-    label and its far-right amount become two probes."""
-    return runs(band.sum(axis=0) > 0, min_gap=height)
-
-
-def runs(mask: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
-    """[start, end) of the True stretches of ``mask``, bridging gaps shorter than min_gap."""
-    idx = np.flatnonzero(mask)
-    if len(idx) == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(idx) > min_gap)
-    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
-    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
-
-
-def cut_padded(img: np.ndarray, span: tuple[int, int, int, int], scale: float) -> np.ndarray:
-    x0, x1, y0, y1 = span
-    pad = 0.25 * (y1 - y0)
-    h, w = img.shape[:2]
-    top, bottom = max(0, round((y0 - pad) * scale)), min(h, round((y1 + pad) * scale))
-    left, right = max(0, round((x0 - pad) * scale)), min(w, round((x1 + pad) * scale))
-    return img[top:bottom, left:right]

@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 import rapidocr
 
-from ocr.backends.common import elapsed_ms, to_box
+from ocr.backends.common import crop_line, elapsed_ms, to_box
 from ocr.errors import OcrBackendUnavailable
 from ocr.settings import OcrSettings
-from ocr.types import Box, OcrLine, OcrResult
+from ocr.types import OcrLine, OcrResult
 
 BACKEND_NAME = "rapidocr"
 WHEEL_MODELS = Path(rapidocr.__file__).parent / "models"
@@ -142,20 +142,3 @@ def tiny_recogniser() -> Recogniser:
         if not path.is_file():
             raise OcrBackendUnavailable(BACKEND_NAME, f"找不到模型文件（{path}）")
     return rec
-
-
-def crop_line(img: np.ndarray, box: Box) -> np.ndarray:
-    """The text line inside ``box`` (corners clockwise from top-left), cut out straight."""
-    corners = np.array(box, dtype=np.float32)
-    width = int(
-        max(np.linalg.norm(corners[0] - corners[1]), np.linalg.norm(corners[3] - corners[2]))
-    )
-    height = int(
-        max(np.linalg.norm(corners[0] - corners[3]), np.linalg.norm(corners[1] - corners[2]))
-    )
-    width, height = max(width, 1), max(height, 1)
-    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(corners, target)
-    line = cv2.warpPerspective(img, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
-    # A box much taller than wide holds vertical text: turn it to read along the line.
-    return np.rot90(line) if height >= 1.5 * width else line

@@ -4,7 +4,7 @@ import pytest
 from ocr_receipt_images import compact
 
 from ocr.backends import get_backend
-from ocr.backends.rapid import crop_line
+from ocr.backends.common import crop_line
 from ocr.errors import OcrBackendUnavailable
 from ocr.layout import group_rows
 from ocr.preprocess import order_corners

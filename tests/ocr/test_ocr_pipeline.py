@@ -5,8 +5,8 @@ from ocr_receipt_images import compact, jpeg_bytes, png_bytes
 from PIL import Image
 
 from ocr.layout import group_rows
-from ocr.pipeline import read_image
-from ocr.types import OcrResult
+from ocr.pipeline import lies_sideways, read_image
+from ocr.types import OcrLine, OcrResult
 
 pytestmark = pytest.mark.ocr
 
@@ -58,3 +58,35 @@ def test_blank_page_reads_no_lines(settings):
     prepared, result = read_image(png_bytes(Image.new("RGB", (600, 900), "white")), settings)
     assert result.lines == []
     assert prepared.rotation == 0
+
+
+# Generated photos whose turned copies the ink-profile probes used to leave wrong: upside
+# down (receipt 3), or left sideways by the projection profile (receipt 26 turned a quarter
+# counter-clockwise). Probes cut from the detector's own boxes read them the right way up.
+@pytest.mark.parametrize(
+    ("index", "transpose", "turn_back"),
+    [(3, Image.Transpose.ROTATE_180, 180), (26, Image.Transpose.ROTATE_90, 90)],
+    ids=["upside-down", "sideways"],
+)
+def test_generated_photo_the_profile_misjudges_is_turned_by_its_lines(
+    settings, index, transpose, turn_back
+):
+    from training_data.registry import load_registry
+    from training_data.synth import dataset_receipt
+
+    image, truth = dataset_receipt(load_registry(), 101, index)
+    prepared, result = read_image(jpeg_bytes(image.transpose(transpose)), settings)
+    assert prepared.rotation == turn_back
+    assert any(truth["total"] in row for row in rows_read(result))
+
+
+def test_mostly_tall_boxes_mean_the_text_lies_sideways():
+    tall = ((0.0, 0.0), (20.0, 0.0), (20.0, 120.0), (0.0, 120.0))
+    wide = ((0.0, 0.0), (120.0, 0.0), (120.0, 20.0), (0.0, 20.0))
+
+    def lines(*boxes):
+        return OcrResult(lines=[OcrLine(text="x", score=0.9, box=box) for box in boxes])
+
+    assert lies_sideways(lines(tall, tall, wide))
+    assert not lies_sideways(lines(tall, wide, wide))
+    assert not lies_sideways(lines(tall, tall))  # too few lines to tell

@@ -6,7 +6,7 @@ from ocr_receipt_images import jpeg_bytes
 from PIL import Image
 
 from ocr.image import decode_image
-from ocr.preprocess import estimate_orientation, prepare, text_line_crops
+from ocr.preprocess import estimate_orientation, prepare
 
 
 def bgr(img: Image.Image, settings) -> np.ndarray:
@@ -68,12 +68,3 @@ def test_image_without_text_or_paper_is_left_alone(settings):
     assert prepared.crop_box is None
     assert prepared.rotation == 0
     assert prepared.image.shape == noise.shape
-
-
-def test_line_probes_are_single_wide_text_lines(paper, settings):
-    probes = text_line_crops(bgr(paper, settings), count=3)
-    assert len(probes) == 3
-    for probe in probes:
-        height, width = probe.shape[:2]
-        assert width > 4 * height
-        assert height < 0.1 * paper.height

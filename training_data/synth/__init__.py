@@ -108,24 +108,39 @@ def make_dataset(
     labels_path = out / "labels.jsonl"
     with open(labels_path, "w", encoding="utf-8") as labels:
         for i in range(n):
-            rng = random.Random(f"{seed}-{i}")
-            merchant = rng.choice(merchants)
-            chosen = layout or choose_layout(merchant, rng)
-            photo_strength = rng.uniform(*DEFAULT_STRENGTH) if strength is None else strength
-            image, truth = generate_receipt(
-                merchant,
-                rng,
-                layout=chosen,
-                distort=distort,
-                strength=photo_strength,
+            image, record = dataset_receipt(
+                merchants, seed, i, layout=layout, strength=strength, distort=distort,
                 hard_cases=hard_cases,
             )
-            name = f"synth-{seed}-{i:04d}.jpg"
-            image.save(out / name, "JPEG", quality=JPEG_QUALITY)
-            record = {"file": name, **truth, "layout": chosen, "source": "synthetic"}
-            if distort:
-                record["strength"] = round(photo_strength, 3)
-            if hard_cases:
-                record["hard_cases"] = sorted(hard_cases)
+            image.save(out / record["file"], "JPEG", quality=JPEG_QUALITY)
             labels.write(json.dumps(record, ensure_ascii=False) + "\n")
     return labels_path
+
+
+def dataset_receipt(
+    merchants: Sequence[Mapping[str, Any]],
+    seed: int,
+    i: int,
+    *,
+    layout: str | None = None,
+    strength: float | None = None,
+    distort: bool = True,
+    hard_cases: Collection[str] = (),
+) -> tuple[Image.Image, dict[str, Any]]:
+    """Receipt ``i`` of the data set ``make_dataset`` writes for ``seed``: the image and its
+    labels line."""
+    rng = random.Random(f"{seed}-{i}")
+    merchant = rng.choice(merchants)
+    chosen = layout or choose_layout(merchant, rng)
+    photo_strength = rng.uniform(*DEFAULT_STRENGTH) if strength is None else strength
+    image, truth = generate_receipt(
+        merchant, rng, layout=chosen, distort=distort, strength=photo_strength,
+        hard_cases=hard_cases,
+    )
+    record = {"file": f"synth-{seed}-{i:04d}.jpg", **truth, "layout": chosen,
+              "source": "synthetic"}
+    if distort:
+        record["strength"] = round(photo_strength, 3)
+    if hard_cases:
+        record["hard_cases"] = sorted(hard_cases)
+    return image, record
