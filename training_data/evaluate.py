@@ -31,6 +31,8 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any, Protocol
 
+from rapidfuzz import fuzz
+
 from core.errors import AppError
 from dedupe.fingerprint import normalize_receipt_no
 from merchants.types import Extraction, MerchantMatch, MerchantProfile
@@ -46,6 +48,9 @@ from training_data.registry import load_merchants
 
 FIELDS = ("merchant", "date", "time", "total", "receipt_no")
 KEY_FIELDS = ("merchant", "date", "total")  # "all" = these three right, as auto-approve needs
+# Label spellings of store names this alike (rapidfuzz ratio of their comparison keys) are
+# one store: typos and "(M)" variants score 95-98, distinct stores of one chain below 90.
+SAME_STORE_RATIO = 92
 
 
 class ReadingLike(Protocol):
@@ -322,16 +327,51 @@ def worst_cases(outcomes: Sequence[Outcome], n: int) -> list[dict[str, Any]]:
 
 
 def profiles_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[MerchantProfile]:
-    """A registry of the distinct label merchants, for label sets without a registry file."""
-    by_key: dict[str, MerchantProfile] = {}
+    """A registry of the stores the labels name, for label sets without a registry file.
+
+    Label sets spell one store several ways (``MR. D.I.Y. (M) SDN BHD`` / ``MR. D.I.Y. SDN
+    BHD``, ``TEO HENG`` / ``TED HENG``); a mall lists each store once, so spellings whose
+    comparison keys are ``SAME_STORE_RATIO`` alike are one store: named by its most frequent
+    spelling, the others its aliases."""
+    counts: dict[str, dict[str, int]] = {}  # key → spelling → labels
     for label in labels:
-        if not labelled(label, "merchant"):
-            continue
-        key = normalize_merchant(label["merchant"])
-        if key and key not in by_key:
-            digest = hashlib.sha1(key.encode()).hexdigest()[:12]
-            by_key[key] = MerchantProfile(id=f"label-{digest}", name=str(label["merchant"]).strip())
-    return list(by_key.values())
+        if labelled(label, "merchant"):
+            spelling = str(label["merchant"]).strip()
+            if key := normalize_merchant(spelling):
+                spellings = counts.setdefault(key, {})
+                spellings[spelling] = spellings.get(spelling, 0) + 1
+    stores: list[dict[str, int]] = []  # spelling → labels, per store
+    store_keys: list[list[str]] = []
+    for key, spellings in counts.items():
+        same = next((i for i, keys in enumerate(store_keys)
+                     if any(fuzz.ratio(key, k) >= SAME_STORE_RATIO for k in keys)), None)
+        if same is None:
+            stores.append(dict(spellings))
+            store_keys.append([key])
+        else:
+            for spelling, n in spellings.items():
+                stores[same][spelling] = stores[same].get(spelling, 0) + n
+            store_keys[same].append(key)
+    profiles = []
+    for spellings, keys in zip(stores, store_keys, strict=True):
+        name = max(spellings, key=spellings.__getitem__)  # the first on a tie
+        digest = hashlib.sha1(keys[0].encode()).hexdigest()[:12]
+        aliases = tuple(sorted(spelling for spelling in spellings if spelling != name))
+        profiles.append(MerchantProfile(id=f"label-{digest}", name=name, aliases=aliases))
+    return profiles
+
+
+def in_registry_spelling(samples: Sequence[Sample], profiles: Iterable[MerchantProfile]
+                         ) -> list[Sample]:
+    """The samples with each merchant label that is a store's alias replaced by the store's
+    registry name, which is what the reader answers with."""
+    names = {normalize_merchant(alias): p.name for p in profiles for alias in p.aliases}
+
+    def respelled(label: Mapping[str, Any]) -> Mapping[str, Any]:
+        name = names.get(normalize_merchant(str(label["merchant"])))
+        return {**label, "merchant": name} if labelled(label, "merchant") and name else label
+
+    return [Sample(s.image, respelled(s.label)) for s in samples]
 
 
 def load_samples(images: Path, labels_path: Path, limit: int | None) -> list[Sample]:
@@ -464,6 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from training_data.ocr_cache import CachedReader
 
         reader = CachedReader(reader, args.ocr_cache)
+    samples = in_registry_spelling(samples, profiles)
     names = {p.id: p.name for p in profiles}
     on_outcome = None if args.json else stderr_progress(len(samples))
     report, outcomes = evaluate(samples, reader, names, on_outcome=on_outcome)

@@ -14,6 +14,7 @@ from training_data.evaluate import (
     Sample,
     evaluate,
     format_table,
+    in_registry_spelling,
     load_samples,
     per_merchant,
     profiles_from_labels,
@@ -159,6 +160,27 @@ def test_registry_from_labels_has_one_store_per_normalised_name():
     assert [p.id for p in profiles_from_labels(reversed(labels))] == [
         p.id for p in reversed(profiles)
     ]
+
+
+def test_label_spellings_of_one_store_become_one_store_with_aliases(tmp_path):
+    labels = [
+        {"file": "a.jpg", "merchant": "MR. D.I.Y. (M) SDN BHD"},
+        {"file": "b.jpg", "merchant": "MR. D.I.Y. SDN BHD"},
+        {"file": "c.jpg", "merchant": "MR. D.I.Y. (M) SDN BHD"},
+        {"file": "d.jpg", "merchant": "TEO HENG STATIONERY & BOOKS"},
+        {"file": "e.jpg", "merchant": "TED HENG STATIONERY & BOOKS"},
+        {"file": "f.jpg", "merchant": "DOMINO'S PIZZA"},
+        {"file": "g.jpg", "merchant": "DOMINO'S PIZZA TAMAN UNIVERSITI"},  # another shop
+    ]
+    profiles = profiles_from_labels(labels)
+    by_name = {p.name: p.aliases for p in profiles}
+    assert by_name["MR. D.I.Y. (M) SDN BHD"] == ("MR. D.I.Y. SDN BHD",)  # the usual spelling
+    assert len(profiles) == 4 and "DOMINO'S PIZZA TAMAN UNIVERSITI" in by_name
+    samples = in_registry_spelling([Sample(tmp_path / lb["file"], lb) for lb in labels], profiles)
+    assert [s.label["merchant"] for s in samples[:3]] == ["MR. D.I.Y. (M) SDN BHD"] * 3
+    assert samples[3].label["merchant"] == samples[4].label["merchant"]
+    assert [s.label["merchant"] for s in samples[5:]] == ["DOMINO'S PIZZA",
+                                                          "DOMINO'S PIZZA TAMAN UNIVERSITI"]
 
 
 def test_missing_images_stop_before_reading(tmp_path):
