@@ -10,9 +10,11 @@ import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
-# Characters NFKC leaves alone but receipts use interchangeably with ASCII ones.
+# Characters NFKC leaves alone but receipts use interchangeably with ASCII ones (OCR also
+# reads a dash as a tilde: 05~05-17).
 _EXTRA_FOLDS = str.maketrans(
-    {"\u3002": ".", "\u3001": ",", "\u2014": "-", "\u2013": "-", "\u2212": "-"}
+    {"\u3002": ".", "\u3001": ",", "\u2014": "-", "\u2013": "-", "\u2212": "-", "~": "-",
+     "\u301c": "-"}
 )
 _SPACES = re.compile(r"\s+")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"

@@ -75,6 +75,9 @@ def test_comma_decimal_separator() -> None:
         ("Date:29-10-201718:31:45", dt.date(2017, 10, 29)),
         ("Date 27/06/185:02:32 PM", dt.date(2018, 6, 27)),
         ("18:1524/05/18", dt.date(2018, 5, 24)),
+        ("02:49PM 565287 05~05-17", dt.date(2017, 5, 5)),  # OCR read a dash as a tilde
+        ("Date/Time 20180428/191204", dt.date(2018, 4, 28)),
+        ("00440010036 25032018 13;11:54", dt.date(2018, 3, 25)),
     ],
 )
 def test_dates(generic, text: str, expected: dt.date) -> None:
@@ -84,7 +87,13 @@ def test_dates(generic, text: str, expected: dt.date) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["31/02/2018", "2026-13-01", "MI11/3-21- 12/480", "Tel 03-4260 1064", "12/144"]
+    "text",
+    [
+        "31/02/2018", "2026-13-01", "MI11/3-21- 12/480", "Tel 03-4260 1064", "12/144",
+        # Digit runs are compact dates only whole and valid: not inside a receipt number, a
+        # barcode or an amount.
+        "20260808180541514", "6901234567890", "51190030", "20181328", "20180428.50",
+    ],
 )
 def test_not_dates(generic, text: str) -> None:
     assert find_dates(normalize_text(text), generic.fields["date"].patterns) == []
