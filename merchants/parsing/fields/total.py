@@ -27,6 +27,7 @@ _CENTS = re.compile(r"[.,]\d")
 MAX_AGREEMENTS = 2
 MIN_ITEM_LINES = 2  # one line equal to the total says nothing
 MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
+MAX_CASH_ROUNDING = Decimal("0.02")
 PRINTED_ROLES = (None, "label", "fallback")
 NAMING_ROLES = ("label", "fallback")
 CASH = "cash"
@@ -85,7 +86,7 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
         choice.how,
         candidate.score if candidate else 0.0,
         min(MAX_AGREEMENTS, _support(choice, evidence)),
-        _conflicts(choice, evidence),
+        _conflicts(choice, evidence, found),
         rivals=min(len(rivals), 3),
         merchant_label=float(label is not None and label.origin != GENERIC_ID),
         no_cents=float(candidate is not None and _CENTS.search(candidate.raw) is None),
@@ -239,11 +240,26 @@ def _support(choice: Choice, evidence: Evidence) -> int:
     return sum(ok for name, ok in checks.items() if name != choice.used)
 
 
-def _conflicts(choice: Choice, evidence: Evidence) -> int:
-    """Cash handed over that is less than the total; a total printed with a minus."""
+def _conflicts(choice: Choice, evidence: Evidence, found: list[Candidate]) -> int:
+    """Cash handed over that is less than the total; cash minus change that is not the total;
+    a total printed with a minus."""
     short_cash = bool(evidence.tendered) and max(t.value for t in evidence.tendered) < choice.value
     signed = choice.candidate is not None and "-" in choice.candidate.raw
-    return int(short_cash) + int(signed)
+    return int(short_cash) + int(_change_disagrees(choice, found)) + int(signed)
+
+
+def _change_disagrees(choice: Choice, found: list[Candidate]) -> bool:
+    """Cash handed over and the change are printed, and no difference of them is the total,
+    nor the total rounded to the coin the cashier rounds to (5 sen). Every amount on the
+    cash and change lines counts: two-column layouts put another figure beside them."""
+    tendered, change = _on_lines_of(found, "tendered"), _on_lines_of(found, "change")
+    due = [t - c for t in tendered for c in change if t > c]
+    return bool(due) and all(abs(d - choice.value) > MAX_CASH_ROUNDING for d in due)
+
+
+def _on_lines_of(found: list[Candidate], role: str) -> set[Decimal]:
+    lines = {c.line.index for c in found if c.role == role}
+    return {abs(c.value) for c in found if c.line.index in lines and c.value != 0}
 
 
 def _printed_elsewhere(choice: Choice, evidence: Evidence) -> bool:
