@@ -61,6 +61,15 @@ class OptionsSpec(_Strict):
     digit_confusions: dict[str, str] | None = None
     decimal_separator: str | None = Field(default=None, pattern=r"^[.,]$")
     max_age_days: int | None = Field(default=None, gt=0)
+    tax_rates: list[float] | None = None
+
+    @field_validator("tax_rates")
+    @classmethod
+    def _fractions(cls, value: list[float] | None) -> list[float] | None:
+        for rate in value or []:
+            if not 0 < rate < 1:
+                raise ValueError(f"{rate} is not a tax rate: write 6% as 0.06")
+        return value
 
     @field_validator("digit_confusions")
     @classmethod

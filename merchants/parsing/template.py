@@ -8,6 +8,7 @@ merchant can turn a generic label into an exclusion (or the other way round).
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from merchants.parsing.timed import TimedPattern
 GENERIC_ID = "_generic"
 # The templates shipped with the service: merchants/templates/*.yaml
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "templates"
-OPTION_DEFAULTS: dict[str, Any] = {"decimal_separator": ".", "max_age_days": 400}
+OPTION_DEFAULTS: dict[str, Any] = {
+    "decimal_separator": ".", "max_age_days": 400, "tax_rates": (),
+}
 LABEL_ROLES: dict[str, tuple[str, ...]] = {
     "date": ("labels", "fallback_labels", "exclude_labels"),
     "time": ("labels", "fallback_labels", "exclude_labels"),
@@ -52,6 +55,7 @@ class Options:
     digit_confusions: Mapping[str, str]
     decimal_separator: str
     max_age_days: int
+    tax_rates: tuple[Decimal, ...]
 
 
 @dataclass(frozen=True)
@@ -263,4 +267,5 @@ def _merge_options(layers: tuple[tuple[str, TemplateSpec], ...]) -> Options:
     for _, spec in reversed(layers):
         confusions.update(spec.options.digit_confusions or {})
     replace = tuple(pair for _, spec in layers for pair in (spec.options.replace or []))
+    scalars["tax_rates"] = tuple(Decimal(str(rate)) for rate in scalars["tax_rates"])
     return Options(replace=replace, digit_confusions=confusions, **scalars)

@@ -77,6 +77,7 @@ def test_keywords_are_regexes_matched_case_insensitively() -> None:
         ({"id": "x", "fields": {"payment_method": {"map": {"微信": "weixin"}}}}, "weixin"),
         ({"id": "x", "options": {"decimal_separator": ";"}}, "decimal_separator"),
         ({"id": "x", "options": {"digit_confusions": {"OO": "0"}}}, "one character"),
+        ({"id": "x", "options": {"tax_rates": [6]}}, "write 6% as 0.06"),
         ({"id": "x", "fields": {"total": {"labels": [" - "]}}}, "no letters or digits"),
         (
             {"id": "x", "fields": {"total": {"labels": ["实付"], "exclude_labels": ["实 付"]}}},

@@ -28,6 +28,8 @@ MAX_AGREEMENTS = 2
 MIN_ITEM_LINES = 2  # one line equal to the total says nothing
 MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
 MAX_CASH_ROUNDING = Decimal("0.02")
+CENT = Decimal("0.01")
+TAX_ROUNDING = Decimal("0.015")  # a tax rounded to the cent, on a base rounded too
 PRINTED_ROLES = (None, "label", "fallback")
 NAMING_ROLES = ("label", "fallback")
 CASH = "cash"
@@ -43,6 +45,8 @@ class Evidence:
     change: tuple[Decimal, ...]
     paid: tuple[Candidate, ...]  # amounts on non-cash payment lines
     printed: tuple[Candidate, ...]
+    every_amount: frozenset[Decimal]  # on the whole receipt, tax summaries below the end too
+    tax_rates: tuple[Decimal, ...]
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
     paid = [
         c for c in candidates(scope, template.payment_labels, finder) if c.role not in (None, CASH)
     ]
-    evidence = _evidence(found, paid)
+    evidence = _evidence(found, paid, _every_amount(lines, finder), template.options.tax_rates)
     choice = _choose(found, evidence, template.id)
     if choice is None:
         return None
@@ -134,7 +138,14 @@ def _unsigned(c: Candidate) -> Candidate:
     return c
 
 
-def _evidence(found: list[Candidate], paid: list[Candidate]) -> Evidence:
+def _every_amount(lines: Sequence[Line], finder: Finder) -> frozenset[Decimal]:
+    return frozenset(f.value for line in lines for f in finder(line.text) if f.value > 0)
+
+
+def _evidence(
+    found: list[Candidate], paid: list[Candidate], every_amount: frozenset[Decimal],
+    tax_rates: tuple[Decimal, ...],
+) -> Evidence:
     def positive(role: str) -> tuple[Candidate, ...]:
         return tuple(c for c in found if c.role == role and c.value > 0)
 
@@ -145,6 +156,8 @@ def _evidence(found: list[Candidate], paid: list[Candidate]) -> Evidence:
         change=tuple(abs(c.value) for c in found if c.role == "change" and c.value != 0),
         paid=tuple(c for c in paid if c.value > 0),
         printed=tuple(c for c in found if c.role in PRINTED_ROLES and c.value > 0),
+        every_amount=every_amount,
+        tax_rates=tax_rates,
     )
 
 
@@ -236,6 +249,7 @@ def _support(choice: Choice, evidence: Evidence) -> int:
         "paid": any(paid == value for paid, _ in _paid_amounts(evidence))
         or any(t.value == value for t in evidence.tendered),
         "printed": _printed_elsewhere(choice, evidence),
+        "tax": _tax_adds_up(choice.value, evidence),
     }
     return sum(ok for name, ok in checks.items() if name != choice.used)
 
@@ -260,6 +274,20 @@ def _change_disagrees(choice: Choice, found: list[Candidate]) -> bool:
 def _on_lines_of(found: list[Candidate], role: str) -> set[Decimal]:
     lines = {c.line.index for c in found if c.role == role}
     return {abs(c.value) for c in found if c.line.index in lines and c.value != 0}
+
+
+def _tax_adds_up(total: Decimal, evidence: Evidence) -> bool:
+    """Some amount on the receipt plus its tax at one of the template's rates, also printed,
+    is the total: a tax summary (``SR 6% 19.62 1.18``) confirms it. Base and tax are each
+    rounded to the cent, so their sum may be a cent off."""
+    amounts = evidence.every_amount
+    for tax in amounts:
+        for base in (total - tax - CENT, total - tax, total - tax + CENT):
+            if base > tax and base in amounts and any(
+                abs(base * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates
+            ):
+                return True
+    return False
 
 
 def _printed_elsewhere(choice: Choice, evidence: Evidence) -> bool:

@@ -51,7 +51,11 @@ def read_date(
         return int(future(c)) + int(too_old(c))
 
     best = min(found, key=lambda c: (implausible(c), ROLE_ORDER[c.role], _rank(c), c.line.index))
-    rivals = {c.value for c in found if c.value != best.value and not implausible(c)}
+    # Other dates no less plausible than the chosen one: when it is itself too old, so may be
+    # the right one (OCR dropped a digit of the date it chose).
+    rivals = {
+        c.value for c in found if c.value != best.value and implausible(c) <= implausible(best)
+    }
     found_signals = signals(
         _how(best),
         best.score,
