@@ -35,6 +35,7 @@ from rapidfuzz import fuzz
 
 from core.errors import AppError
 from dedupe.fingerprint import normalize_receipt_no
+from merchants.recognize import name_key
 from merchants.types import Extraction, MerchantMatch, MerchantProfile
 from training_data.labels import (
     load_labels,
@@ -331,13 +332,13 @@ def profiles_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[MerchantPr
 
     Label sets spell one store several ways (``MR. D.I.Y. (M) SDN BHD`` / ``MR. D.I.Y. SDN
     BHD``, ``TEO HENG`` / ``TED HENG``); a mall lists each store once, so spellings whose
-    comparison keys are ``SAME_STORE_RATIO`` alike are one store: named by its most frequent
-    spelling, the others its aliases."""
+    names, without legal words (recognition's ``name_key``), are ``SAME_STORE_RATIO`` alike
+    are one store: named by its most frequent spelling, the others its aliases."""
     counts: dict[str, dict[str, int]] = {}  # key → spelling → labels
     for label in labels:
         if labelled(label, "merchant"):
             spelling = str(label["merchant"]).strip()
-            if key := normalize_merchant(spelling):
+            if key := name_key(spelling) or normalize_merchant(spelling):
                 spellings = counts.setdefault(key, {})
                 spellings[spelling] = spellings.get(spelling, 0) + 1
     stores: list[dict[str, int]] = []  # spelling → labels, per store

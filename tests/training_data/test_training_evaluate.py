@@ -171,16 +171,20 @@ def test_label_spellings_of_one_store_become_one_store_with_aliases(tmp_path):
         {"file": "e.jpg", "merchant": "TED HENG STATIONERY & BOOKS"},
         {"file": "f.jpg", "merchant": "DOMINO'S PIZZA"},
         {"file": "g.jpg", "merchant": "DOMINO'S PIZZA TAMAN UNIVERSITI"},  # another shop
+        {"file": "h.jpg", "merchant": "AEON CO. (M) BHD"},
+        {"file": "i.jpg", "merchant": "AEON CO. (M) SDN BHD"},  # legal words differ only
     ]
     profiles = profiles_from_labels(labels)
     by_name = {p.name: p.aliases for p in profiles}
     assert by_name["MR. D.I.Y. (M) SDN BHD"] == ("MR. D.I.Y. SDN BHD",)  # the usual spelling
-    assert len(profiles) == 4 and "DOMINO'S PIZZA TAMAN UNIVERSITI" in by_name
+    assert len(profiles) == 5 and "DOMINO'S PIZZA TAMAN UNIVERSITI" in by_name
+    assert by_name["AEON CO. (M) BHD"] == ("AEON CO. (M) SDN BHD",)
     samples = in_registry_spelling([Sample(tmp_path / lb["file"], lb) for lb in labels], profiles)
     assert [s.label["merchant"] for s in samples[:3]] == ["MR. D.I.Y. (M) SDN BHD"] * 3
     assert samples[3].label["merchant"] == samples[4].label["merchant"]
-    assert [s.label["merchant"] for s in samples[5:]] == ["DOMINO'S PIZZA",
-                                                          "DOMINO'S PIZZA TAMAN UNIVERSITI"]
+    assert [s.label["merchant"] for s in samples[5:7]] == ["DOMINO'S PIZZA",
+                                                           "DOMINO'S PIZZA TAMAN UNIVERSITI"]
+    assert samples[8].label["merchant"] == "AEON CO. (M) BHD"
 
 
 def test_missing_images_stop_before_reading(tmp_path):
