@@ -70,7 +70,7 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
     choice = _choose(found, evidence, template.id)
     if choice is None:
         return None
-    choice = _rounded(choice, found, evidence)
+    choice = _rounded(_point_restored(choice, evidence), found, evidence)
     found_signals = _signals(choice, found, evidence)
     return FieldValue(
         value=choice.value,
@@ -234,6 +234,18 @@ def _rounded(choice: Choice, found: list[Candidate], evidence: Evidence) -> Choi
     return choice
 
 
+def _point_restored(choice: Choice, evidence: Evidence) -> Choice:
+    """A total read as a bare integer that nothing confirms, whose hundredth the payment,
+    tax or subtotal lines confirm: OCR lost its decimal point (``Total Payable: 5188``,
+    ``CASH 51.88``). Amounts merely printed elsewhere do not count: an item may cost that."""
+    candidate = choice.candidate
+    if candidate is None or _CENTS.search(candidate.raw) or _support(choice, evidence):
+        return choice
+    restored = dataclasses.replace(choice, value=(choice.value / 100).quantize(CENT))
+    confirmed = _support(restored, evidence, without=("printed",))
+    return restored if confirmed else choice
+
+
 def _paid_amounts(evidence: Evidence) -> list[tuple[Decimal, Candidate]]:
     """Amounts on non-cash payment lines, and cash handed over minus change."""
     paid = [(c.value, c) for c in evidence.paid]
@@ -241,7 +253,7 @@ def _paid_amounts(evidence: Evidence) -> list[tuple[Decimal, Candidate]]:
     return paid
 
 
-def _support(choice: Choice, evidence: Evidence) -> int:
+def _support(choice: Choice, evidence: Evidence, without: tuple[str, ...] = ()) -> int:
     """How many independent cross-checks agree with the chosen value."""
     value = choice.value
     checks = {
@@ -251,7 +263,7 @@ def _support(choice: Choice, evidence: Evidence) -> int:
         "printed": _printed_elsewhere(choice, evidence),
         "tax": _tax_adds_up(choice.value, evidence),
     }
-    return sum(ok for name, ok in checks.items() if name != choice.used)
+    return sum(ok for name, ok in checks.items() if name != choice.used and name not in without)
 
 
 def _conflicts(choice: Choice, evidence: Evidence, found: list[Candidate]) -> int:
