@@ -20,7 +20,12 @@ from merchants.parsing.normalize import CJK_CHARS, fold_words, normalize_text
 from merchants.types import MerchantMatch, MerchantProfile
 from ocr.types import Row
 
-MIN_SCORE = 85.0  # below this no store is named
+MIN_SCORE = 85.0  # below this no store is named, unless it is a probable one:
+# OCR garbled the name (UAN HING for LIAN HING, MR.D.1.Y.) yet it leads every other store
+# clearly. Named so the desk finds it pre-filled, never sure enough to approve alone.
+PROBABLE_SCORE = 75.0
+PROBABLE_MARGIN = 8.0
+PROBABLE_CONFIDENCE_CAP = 0.8
 PARTIAL_CUTOFF = 60.0  # fuzzy scores below this are not looked at
 TOP_ROWS = 12  # store names are printed at the top …
 BOTTOM_ROWS = 4  # … or in the closing line (谢谢光临 …)
@@ -111,8 +116,9 @@ class MerchantIndex:
         """The best store, its score (0..100), its lead over the best other store and a
         confidence in [0, 1] from score, lead and the OCR score of the matching row.
 
-        Below ``min_score`` no store is named; ``score`` and ``evidence`` then describe
-        the nearest miss and ``confidence`` is how sure the receipt is from no
+        Below ``min_score`` no store is named, except a probable one (see
+        ``PROBABLE_SCORE``) whose confidence is capped; ``score`` and ``evidence`` then
+        describe the nearest miss and ``confidence`` is how sure the receipt is from no
         registered store (1 − score / 100).
         """
         best = self._best_per_merchant(rows)
@@ -121,7 +127,8 @@ class MerchantIndex:
         ranked = sorted(best.values(), key=lambda h: -h.score)
         top = ranked[0]
         margin = top.score - (ranked[1].score if len(ranked) > 1 else 0.0)
-        if top.score < self.min_score:
+        probable = top.score < self.min_score
+        if probable and not (top.score >= PROBABLE_SCORE and margin >= PROBABLE_MARGIN):
             return MerchantMatch(
                 merchant_id=None,
                 name=None,
@@ -132,14 +139,15 @@ class MerchantIndex:
             )
         merchant = self.merchants[top.merchant]
         found = _signals(top, margin)
+        sure = confidence(
+            "merchant", found, _hand_set_confidence(top.score, margin, top.text.ocr_score)
+        )
         return MerchantMatch(
             merchant_id=merchant.id,
             name=merchant.name,
             score=round(top.score, 1),
             margin=round(margin, 1),
-            confidence=confidence(
-                "merchant", found, _hand_set_confidence(top.score, margin, top.text.ocr_score)
-            ),
+            confidence=min(sure, PROBABLE_CONFIDENCE_CAP) if probable else sure,
             evidence=top.text.raw,
             signals=found,
         )

@@ -153,3 +153,19 @@ def test_no_rows_and_empty_registry(index: MerchantIndex) -> None:
 def test_module_level_recognize_matches_the_index() -> None:
     profiles = demo_profiles()
     assert recognize(rows("无印良品 MUJI"), profiles).merchant_id == "m007"
+
+
+def test_garbled_name_that_leads_clearly_is_named_but_never_sure() -> None:
+    index = MerchantIndex([
+        MerchantProfile("s1", "LIAN HING STATIONERY SDN BHD"),
+        MerchantProfile("s2", "TEO HENG STATIONERY & BOOKS"),
+        MerchantProfile("s3", "KING'S CONFECTIONERY S/B"),
+        MerchantProfile("s4", "S&Y STATIONERY"),  # STATIONERY is a common word: it names none
+        MerchantProfile("s5", "WESTERN EASTERN STATIONERY SDN BHD"),
+    ])
+    match = index.recognize(rows("UAN HING STATIONERY SDN BHD", "(162761-M)", "TOTAL 159.00"))
+    assert match.merchant_id == "s1"
+    assert match.score < 85  # below the score that names a store outright
+    assert match.confidence <= 0.8  # so the desk confirms it
+    printed = index.recognize(rows("LIAN HING STATIONERY SDN BHD", "TOTAL 159.00"))
+    assert printed.merchant_id == "s1" and printed.confidence > 0.8
