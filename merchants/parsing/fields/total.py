@@ -84,8 +84,9 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
 def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict[str, float]:
     candidate = choice.candidate
     label = candidate.label if candidate else None
-    rivals = {c.value for c in _amounts(found, "label", evidence)} - {choice.value}
-    printed = [c.value for c in evidence.printed]
+    explained = _explained(choice, found, evidence)
+    rivals = {c.value for c in _amounts(found, "label", evidence)} - explained
+    larger = {c.value for c in evidence.printed if c.value > choice.value} - explained
     return signals(
         choice.how,
         candidate.score if candidate else 0.0,
@@ -95,7 +96,7 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
         merchant_label=float(label is not None and label.origin != GENERIC_ID),
         no_cents=float(candidate is not None and _CENTS.search(candidate.raw) is None),
         rounded=float(choice.rounded),
-        below_largest=float(bool(printed) and choice.value < max(printed)),
+        below_largest=float(bool(larger)),
         items_sum=float(_items_add_up(choice, found)),
     )
 
@@ -289,17 +290,35 @@ def _on_lines_of(found: list[Candidate], role: str) -> set[Decimal]:
 
 
 def _tax_adds_up(total: Decimal, evidence: Evidence) -> bool:
-    """Some amount on the receipt plus its tax at one of the template's rates, also printed,
-    is the total: a tax summary (``SR 6% 19.62 1.18``) confirms it. Base and tax are each
-    rounded to the cent, so their sum may be a cent off."""
+    return bool(_tax_bases(total, evidence))
+
+
+def _tax_bases(total: Decimal, evidence: Evidence) -> set[Decimal]:
+    """Amounts on the receipt that plus their tax at one of the template's rates, also
+    printed, are the total: a tax summary (``SR 6% 19.62 1.18``) confirms it. Base and tax
+    are each rounded to the cent, so their sum may be a cent off."""
     amounts = evidence.every_amount
-    for tax in amounts:
-        for base in (total - tax - CENT, total - tax, total - tax + CENT):
-            if base > tax and base in amounts and any(
-                abs(base * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates
-            ):
-                return True
-    return False
+    return {
+        base
+        for tax in amounts
+        for base in (total - tax - CENT, total - tax, total - tax + CENT)
+        if base > tax
+        and base in amounts
+        and any(abs(base * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates)
+    }
+
+
+def _explained(choice: Choice, found: list[Candidate], evidence: Evidence) -> set[Decimal]:
+    """The total itself and the amounts that lead to it: before a printed rounding
+    adjustment, before tax (a tax summary's base), before the discount."""
+    rounding = {abs(c.value) for c in found if c.role == "rounding" and c.value != 0}
+    return (
+        {choice.value}
+        | {choice.value + r for r in rounding}
+        | {choice.value - r for r in rounding}
+        | _tax_bases(choice.value, evidence)
+        | ({choice.value + evidence.discount} if evidence.discount else set())
+    )
 
 
 def _printed_elsewhere(choice: Choice, evidence: Evidence) -> bool:
