@@ -47,8 +47,8 @@ class ScoredReader:
         self.line_scores: list[float] = []
         self.line_counts: list[int] = []
 
-    def read(self, data: bytes):
-        reading = self.reader.read(data)
+    def read(self, data: bytes, *, today=None):
+        reading = self.reader.read(data, today=today)
         scores = [line.score for line in reading.ocr.lines]
         self.line_scores.append(float(np.mean(scores)) if scores else 0.0)
         self.line_counts.append(len(scores))

@@ -27,7 +27,7 @@ import sys
 import time as clock
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -66,7 +66,7 @@ class ReadingLike(Protocol):
 
 
 class ReaderLike(Protocol):
-    def read(self, data: bytes) -> ReadingLike: ...
+    def read(self, data: bytes, *, today: date | None = None) -> ReadingLike: ...
 
 
 @dataclass(frozen=True)
@@ -191,10 +191,21 @@ def expected_values(label: Mapping[str, Any]) -> dict[str, str]:
     return {name: str(label[name]) for name in FIELDS if labelled(label, name)}
 
 
-def evaluate_one(sample: Sample, reader: ReaderLike, names: Mapping[str, str]) -> Outcome:
+def upload_day(label: Mapping[str, Any]) -> date | None:
+    """The day after the labelled purchase date: when a shopper would have uploaded it."""
+    bought = normalize_date(str(label["date"])) if labelled(label, "date") else None
+    return bought + timedelta(days=1) if bought else None
+
+
+def evaluate_one(
+    sample: Sample, reader: ReaderLike, names: Mapping[str, str], *, as_uploaded: bool = False
+) -> Outcome:
+    """Read and judge one sample; ``as_uploaded`` checks the date's plausibility as on the
+    day after the labelled purchase, not on the reader's own today."""
     started = clock.perf_counter()
+    today = upload_day(sample.label) if as_uploaded else None
     try:
-        outcome = judge(sample.label, reader.read(sample.image.read_bytes()), names)
+        outcome = judge(sample.label, reader.read(sample.image.read_bytes(), today=today), names)
     except AppError as exc:
         outcome = failed(sample.label, exc)
     outcome.seconds = clock.perf_counter() - started
@@ -207,11 +218,12 @@ def evaluate(
     merchant_names: Mapping[str, str],
     *,
     on_outcome: Callable[[Outcome], None] | None = None,
+    as_uploaded: bool = False,
 ) -> tuple[dict[str, Any], list[Outcome]]:
     """Read every sample in turn; returns the report and the per-receipt outcomes."""
     outcomes = []
     for sample in samples:
-        outcome = evaluate_one(sample, reader, merchant_names)
+        outcome = evaluate_one(sample, reader, merchant_names, as_uploaded=as_uploaded)
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
@@ -470,7 +482,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--today",
         type=date.fromisoformat,
-        help="judge date plausibility as if uploaded on this day (YYYY-MM-DD), for old data sets",
+        help="judge date plausibility as if every receipt were uploaded on this day "
+        "(YYYY-MM-DD); default: each on the day after its labelled date",
     )
     parser.add_argument(
         "--per-merchant", action="store_true", help="add the report for each labelled merchant"
@@ -508,7 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     samples = in_registry_spelling(samples, profiles)
     names = {p.id: p.name for p in profiles}
     on_outcome = None if args.json else stderr_progress(len(samples))
-    report, outcomes = evaluate(samples, reader, names, on_outcome=on_outcome)
+    report, outcomes = evaluate(
+        samples, reader, names, on_outcome=on_outcome, as_uploaded=args.today is None
+    )
     if args.per_merchant:
         report["per_merchant"] = per_merchant(outcomes)
     if args.errors:

@@ -8,6 +8,7 @@ part of the key: clear the folder after changing preprocessing or parsing of OCR
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 
 from ocr.settings import OcrSettings, get_ocr_settings
@@ -32,12 +33,12 @@ class CachedReader:
         self.folder = folder / settings_key(settings or get_ocr_settings())
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def read(self, data: bytes) -> Interpretation:
+    def read(self, data: bytes, *, today: date | None = None) -> Interpretation:
         entry = self.folder / f"{hashlib.sha256(data).hexdigest()}.json"
         if entry.is_file():
             rows = [Row(**row) for row in json.loads(entry.read_text(encoding="utf-8"))]
-            return self.reader.interpret(rows)
-        reading = self.reader.read(data)
+            return self.reader.interpret(rows, today=today)
+        reading = self.reader.read(data, today=today)
         rows = [{"text": row.text, "score": row.score} for row in reading.rows]
         entry.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
         return reading

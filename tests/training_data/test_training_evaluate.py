@@ -51,8 +51,10 @@ class FakeReader:
 
     def __init__(self, by_bytes):
         self.by_bytes = by_bytes
+        self.todays = []
 
-    def read(self, data: bytes):
+    def read(self, data: bytes, *, today=None):
+        self.todays.append(today)
         result = self.by_bytes[data]
         if isinstance(result, Exception):
             raise result
@@ -77,6 +79,16 @@ def run(tmp_path, cases):
 
 SROIE_LABEL = {"merchant": "MR. D. I. Y. (KUCHAI) SDN BHD", "date": "16-03-18", "total": "RM 53.30"}
 ZH_LABEL = {"merchant": "星巴克", "date": "2026-11-20", "time": "14:32:05", "total": "128.00"}
+
+
+def test_each_receipt_can_be_judged_as_uploaded_the_day_after_its_labelled_date(tmp_path):
+    reading = fake_reading("m2", date(2018, 3, 16), None, Decimal("53.3"), auto=True)
+    undated = {"merchant": "星巴克", "total": "128.00"}
+    samples, reader = samples_for(tmp_path, [(SROIE_LABEL, reading), (undated, reading)])
+    evaluate(samples, reader, NAMES, as_uploaded=True)
+    assert reader.todays == [date(2018, 3, 17), None]  # None: the reader's own today
+    evaluate(samples, reader, NAMES)
+    assert reader.todays[2:] == [None, None]
 
 
 def test_printed_labels_match_normalised_readings(tmp_path):

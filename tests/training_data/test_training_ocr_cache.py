@@ -11,12 +11,12 @@ class CountingReader:
     def __init__(self):
         self.ocr_calls = 0
 
-    def read(self, data):
+    def read(self, data, *, today=None):
         self.ocr_calls += 1
         rows = [Row(text=data.decode(), score=0.9), Row(text="合计 12.00", score=0.75)]
         return SimpleNamespace(rows=rows, source="ocr")
 
-    def interpret(self, rows):
+    def interpret(self, rows, *, today=None):
         return SimpleNamespace(rows=rows, source="cache")
 
 
