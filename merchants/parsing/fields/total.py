@@ -171,6 +171,8 @@ def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Cho
         net = fallback[0].value - evidence.discount
         if net > 0:
             return Choice(net, "derived", fallback[0], used="gross")
+    if fallback and (taxed := _plus_tax(fallback[0].value, evidence)):
+        return Choice(taxed, "derived", fallback[0], used="tax")
     if fallback:
         return Choice(fallback[0].value, "fallback", fallback[0], used="gross")
     paid = _paid_amounts(evidence)
@@ -306,6 +308,20 @@ def _tax_bases(total: Decimal, evidence: Evidence) -> set[Decimal]:
         and base in amounts
         and any(abs(base * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates)
     }
+
+
+def _plus_tax(subtotal: Decimal, evidence: Evidence) -> Decimal | None:
+    """The subtotal plus a printed tax at one of the template's rates, when that sum is
+    printed too (to the 5-sen rounding): the total whose own label OCR garbled
+    (``Sub Total 68.87``, ``GST 6% 4.13``, ``TOTL: 73.00``)."""
+    for tax in evidence.every_amount:
+        if tax < subtotal and any(
+            abs(subtotal * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates
+        ):
+            total = subtotal + tax
+            if any(abs(total - a) <= MAX_CASH_ROUNDING for a in evidence.every_amount):
+                return total
+    return None
 
 
 def _explained(choice: Choice, found: list[Candidate], evidence: Evidence) -> set[Decimal]:
