@@ -52,8 +52,11 @@ _MONEY = r"""
     (?P<yuan>\s?元)?
 """
 _AMPM = {"a": "am", "am": "am", "上午": "am", "p": "pm", "pm": "pm", "下午": "pm"}
-_INTEGER_AFTER_LABEL = re.compile(
-    r"^[\s:=]*(?:RM|RMB|[¥$])?\s?(?P<num>\d{1,6})(?P<yuan>\s?元)?(?=\s|$)", re.IGNORECASE
+# After a label only: a bare integer (实收:128), or an amount whose point OCR read as a dash or
+# a colon (TOTAL 52-00); a date (12-05-18) is neither.
+_BARE_AMOUNT_AFTER_LABEL = re.compile(
+    r"^[\s:=]*(?:RM|RMB|[¥$])?\s?(?P<num>\d{1,6})(?:[-:](?P<cents>\d{2}))?(?P<yuan>\s?元)?(?=\s|$)",
+    re.IGNORECASE,
 )
 
 
@@ -98,14 +101,14 @@ def find_money(text: str, regex: re.Pattern[str], decimal_separator: str) -> lis
     return found
 
 
-def integer_after_label(text: str) -> Found | None:
-    """A bare integer right after a label (``实收:128``): money only in that position."""
-    m = _INTEGER_AFTER_LABEL.match(text)
+def bare_amount_after_label(text: str) -> Found | None:
+    """An amount right after a label printed (or read) without its decimal point: money
+    only in that position."""
+    m = _BARE_AMOUNT_AFTER_LABEL.match(text)
     if not m:
         return None
-    return Found(
-        Decimal(m.group("num")).quantize(CENT), m.start("num"), m.end(), m.group(0).strip()
-    )
+    value = Decimal(f"{m.group('num')}.{m.group('cents') or '00'}")
+    return Found(value, m.start("num"), m.end(), m.group(0).strip())
 
 
 def find_dates(text: str, patterns: Sequence[TimedPattern]) -> list[Found]:

@@ -9,7 +9,14 @@ import pytest
 from merchants.parsing import BUNDLED_DIR, TemplateSet
 from merchants.parsing.labels import label_regex
 from merchants.parsing.normalize import fix_digit_confusions, fold, normalize_text
-from merchants.parsing.values import find_dates, find_money, find_times, money_regex, parse_money
+from merchants.parsing.values import (
+    bare_amount_after_label,
+    find_dates,
+    find_money,
+    find_times,
+    money_regex,
+    parse_money,
+)
 
 TEMPLATES = BUNDLED_DIR
 
@@ -159,3 +166,18 @@ def test_labels_match_leniently_but_as_whole_words(
 ) -> None:
     match = re.search(label_regex(label), text, re.IGNORECASE)
     assert (match.group(0) if match else None) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(":128", Decimal("128.00")), (" 52-00", Decimal("52.00")), (" RM 12:50", Decimal("12.50")),
+     ("128元", Decimal("128.00"))],
+)
+def test_amount_printed_without_its_point_after_a_label(text: str, expected: Decimal) -> None:
+    found = bare_amount_after_label(text)
+    assert found is not None and found.value == expected
+
+
+@pytest.mark.parametrize("text", [" 12-05-18", " 52-0", " 1234567", " 52.00"])
+def test_dates_and_other_numbers_are_no_bare_amount(text: str) -> None:
+    assert bare_amount_after_label(text) is None

@@ -20,10 +20,11 @@ from merchants.parsing.confidence import field_confidence, signals
 from merchants.parsing.labels import LabelSet
 from merchants.parsing.scan import Candidate, Finder, Line, candidates, lines_before_end
 from merchants.parsing.template import GENERIC_ID, Template
-from merchants.parsing.values import Found, find_money, integer_after_label, money_regex
+from merchants.parsing.values import Found, bare_amount_after_label, find_money, money_regex
 from merchants.types import FieldValue
 
-_CENTS = re.compile(r"[.,]\d")
+_CENTS = re.compile(r"[.,]\d|(?<=\d)[-:]\d\d$")  # 52-00: the point read as a dash
+_MINUS = re.compile(r"-(?!\d{2}$)")  # not the point read as a dash (52-00)
 MAX_AGREEMENTS = 2
 MIN_ITEM_LINES = 2  # one line equal to the total says nothing
 MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
@@ -115,18 +116,19 @@ def _items_add_up(choice: Choice, found: list[Candidate]) -> bool:
 
 
 def _money_finder(template: Template, labels: LabelSet) -> Finder:
-    """Amounts in a line, plus bare integers right after a total label (``实收:128``)."""
+    """Amounts in a line, plus amounts printed without a point right after a total label
+    (``实收:128``, ``TOTAL 52-00``)."""
     separator = template.options.decimal_separator
     regex = money_regex(separator)
 
     def find(text: str) -> list[Found]:
         found = find_money(text, regex, separator)
         for hit in labels.scan(text):
-            integer = integer_after_label(text[hit.end :])
-            if hit.label.role in NAMING_ROLES and integer:
-                start, end = hit.end + integer.start, hit.end + integer.end
+            bare = bare_amount_after_label(text[hit.end :])
+            if hit.label.role in NAMING_ROLES and bare:
+                start, end = hit.end + bare.start, hit.end + bare.end
                 if not any(f.start < end and start < f.end for f in found):
-                    found.append(Found(integer.value, start, end, integer.raw))
+                    found.append(Found(bare.value, start, end, bare.raw))
         return sorted(found, key=lambda f: f.start)
 
     return find
@@ -273,7 +275,7 @@ def _conflicts(choice: Choice, evidence: Evidence, found: list[Candidate]) -> in
     """Cash handed over that is less than the total; cash minus change that is not the total;
     a total printed with a minus."""
     short_cash = bool(evidence.tendered) and max(t.value for t in evidence.tendered) < choice.value
-    signed = choice.candidate is not None and "-" in choice.candidate.raw
+    signed = choice.candidate is not None and _MINUS.search(choice.candidate.raw) is not None
     return int(short_cash) + int(_change_disagrees(choice, found)) + int(signed)
 
 
