@@ -175,6 +175,10 @@ def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Cho
             return Choice(net, "derived", fallback[0], used="gross")
     if fallback and (taxed := _plus_tax(fallback[0].value, evidence)):
         return Choice(taxed, "derived", fallback[0], used="tax")
+    paid_in_full = _paid_in_full(found, evidence)
+    if fallback and paid_in_full and _differs(paid_in_full[-1][0], fallback[0].value):
+        value, candidate = paid_in_full[-1]
+        return Choice(value, "derived", candidate, used="paid")
     if fallback:
         return Choice(fallback[0].value, "fallback", fallback[0], used="gross")
     paid = _paid_amounts(evidence)
@@ -249,6 +253,19 @@ def _point_restored(choice: Choice, evidence: Evidence) -> Choice:
     restored = dataclasses.replace(choice, value=(choice.value / 100).quantize(CENT))
     confirmed = _support(restored, evidence, without=("printed",))
     return restored if confirmed else choice
+
+
+def _paid_in_full(found: list[Candidate], evidence: Evidence) -> list[tuple[Decimal, Candidate]]:
+    """What was paid, when it is printed whole: non-cash payment lines, and cash handed over
+    less the change printed below it (``CHANGE 0.00`` too). A subtotal it differs from left
+    out tax, service or a discount."""
+    change = [abs(c.value) for c in found if c.role == "change"]
+    cash = [(t.value - c, t) for t in evidence.tendered for c in change if t.value > c]
+    return [(c.value, c) for c in evidence.paid] + cash
+
+
+def _differs(paid: Decimal, subtotal: Decimal) -> bool:
+    return abs(paid - subtotal) > MAX_CASH_ROUNDING
 
 
 def _paid_amounts(evidence: Evidence) -> list[tuple[Decimal, Candidate]]:
