@@ -24,7 +24,7 @@ CONFIDENT_MIN_LINES = 3
 # way up): on generated photos they score 0.56-0.70 upside down and 0.94-1.0 turned over.
 FLIP_MARGIN = 0.15
 MIN_TURNED_SCORE = 0.75
-PROBE_LINES = 5
+PROBE_LINES = 3
 MAX_PROBE_ASPECT = 10  # a dozen characters tell the orientation; wider costs time
 # Most detected boxes taller than wide: the text runs up or down the image, which the
 # projection profile missed (blur, sparse print). A quarter turn clockwise, then the
