@@ -19,6 +19,9 @@ EARLIEST_YEAR = 2000
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 ROLE_ORDER = {"label": 0, "fallback": 1, None: 2}
 FUTURE_DATE_CAP = 0.5
+# Another date as plausible, the chosen one printed once: OCR may have dropped a digit of
+# either (06/2/2016 beside 06/12/2016). Too few such receipts to fit: a person decides.
+RIVAL_DATE_CAP = 0.9
 
 
 def read_date(
@@ -56,12 +59,11 @@ def read_date(
     rivals = {
         c.value for c in found if c.value != best.value and implausible(c) <= implausible(best)
     }
+    agreed = any(c.value == best.value and c.line.index != best.line.index for c in found)
     found_signals = signals(
         _how(best),
         best.score,
-        agreements=int(
-            any(c.value == best.value and c.line.index != best.line.index for c in found)
-        ),
+        agreements=int(agreed),
         conflicts=implausible(best) + int(best.role is None and bool(rivals)),
         too_old=int(too_old(best)),
         rivals=min(len(rivals), 3),
@@ -69,9 +71,7 @@ def read_date(
     confidence = field_confidence("date", found_signals)
     value = FieldValue(
         value=best.value,
-        # Genuine receipts are never from the future and the data sets calibration is fitted
-        # on hold almost none, so the model cannot learn it: a future date is capped.
-        confidence=min(confidence, FUTURE_DATE_CAP) if future(best) else confidence,
+        confidence=_capped(confidence, future(best), bool(rivals) and not agreed),
         source=_source(template, "date", best),
         raw=best.line.text,
         signals=found_signals,
@@ -105,6 +105,15 @@ def read_time(
         raw=best.line.text,
         signals=found_signals,
     )
+
+
+def _capped(confidence: float, future: bool, disputed: bool) -> float:
+    """Genuine receipts are never from the future, and the data sets calibration is fitted
+    on hold almost none, so the model cannot learn it: a future date is capped, as is one
+    a rival disputes."""
+    if future:
+        return min(confidence, FUTURE_DATE_CAP)
+    return min(confidence, RIVAL_DATE_CAP) if disputed else confidence
 
 
 def _shifted(day: dt.date, delta: dt.timedelta) -> dt.date:
