@@ -27,7 +27,8 @@ class Sample:
 
 def counter_ticket(i: int, *, listed: str = "1280.00", paid: str = "1088.00",
                    extra: tuple[str, ...] = (), receipt_no: bool = True) -> list[str]:
-    """A department-store counter ticket: the list price above the member price paid."""
+    """A department-store counter ticket (the generator's "counter" layout): the list price
+    above the member price, paid later at the central cashier, so no payment line."""
     return [
         "星河百货 GALAXY MALL",
         "化妆品专柜 收银凭证",
@@ -38,7 +39,7 @@ def counter_ticket(i: int, *, listed: str = "1280.00", paid: str = "1088.00",
         *extra,
         f"标价合计 {listed}",
         f"会员折后价 ￥{paid}",
-        f"微信支付 {paid}",
+        "请持此单到收银台付款",
         "会员卡号: 6228****1234",
         "谢谢惠顾，欢迎再次光临",
     ]
