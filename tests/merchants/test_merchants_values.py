@@ -50,6 +50,8 @@ def money(text: str) -> list[str]:
         ("件数 3", []),
         ("COLANDER RM20202# 1X 2.30", ["2.30"]),
         ("FORM 12", []),
+        ("实付： IMB527.95", ["527.95"]),  # OCR read RMB as IMB
+        ("CLIMB 527", []),
     ],
 )
 def test_money_grammar(text: str, amounts: list[str]) -> None:
