@@ -11,6 +11,7 @@ chosen amount is applied when the rounded amount is confirmed further down.
 """
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -117,7 +118,8 @@ def _items_add_up(choice: Choice, found: list[Candidate]) -> bool:
 
 def _money_finder(template: Template, labels: LabelSet) -> Finder:
     """Amounts in a line, plus amounts printed without a point right after a total label
-    (``实收:128``, ``TOTAL 52-00``)."""
+    (``实收:128``, ``TOTAL 52-00``). Each line's text is searched once per receipt: the
+    total's labels, the payment lines and the tax check all look at the same amounts."""
     separator = template.options.decimal_separator
     regex = money_regex(separator)
 
@@ -131,7 +133,7 @@ def _money_finder(template: Template, labels: LabelSet) -> Finder:
                     found.append(Found(bare.value, start, end, bare.raw))
         return sorted(found, key=lambda f: f.start)
 
-    return find
+    return functools.cache(find)
 
 
 def _unsigned(c: Candidate) -> Candidate:
@@ -259,19 +261,21 @@ def _paid_in_full(found: list[Candidate], evidence: Evidence) -> list[tuple[Deci
     """What was paid, when it is printed whole: non-cash payment lines, and cash handed over
     less the change printed below it (``CHANGE 0.00`` too). A subtotal it differs from left
     out tax, service or a discount."""
-    change = [abs(c.value) for c in found if c.role == "change"]
-    cash = [(t.value - c, t) for t in evidence.tendered for c in change if t.value > c]
-    return [(c.value, c) for c in evidence.paid] + cash
+    return _paid_amounts(evidence, change=[abs(c.value) for c in found if c.role == "change"])
 
 
 def _differs(paid: Decimal, subtotal: Decimal) -> bool:
     return abs(paid - subtotal) > MAX_CASH_ROUNDING
 
 
-def _paid_amounts(evidence: Evidence) -> list[tuple[Decimal, Candidate]]:
-    """Amounts on non-cash payment lines, and cash handed over minus change."""
+def _paid_amounts(
+    evidence: Evidence, change: Sequence[Decimal] | None = None
+) -> list[tuple[Decimal, Candidate]]:
+    """Amounts on non-cash payment lines, and cash handed over minus change (by default the
+    change amounts that are not zero)."""
+    change = evidence.change if change is None else change
     paid = [(c.value, c) for c in evidence.paid]
-    paid += [(t.value - c, t) for t in evidence.tendered for c in evidence.change if t.value > c]
+    paid += [(t.value - c, t) for t in evidence.tendered for c in change if t.value > c]
     return paid
 
 
@@ -323,10 +327,13 @@ def _tax_bases(total: Decimal, evidence: Evidence) -> set[Decimal]:
         base
         for tax in amounts
         for base in (total - tax - CENT, total - tax, total - tax + CENT)
-        if base > tax
-        and base in amounts
-        and any(abs(base * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates)
+        if base > tax and base in amounts and _is_tax_on(base, tax, evidence)
     }
+
+
+def _is_tax_on(base: Decimal, tax: Decimal, evidence: Evidence) -> bool:
+    """``tax`` is ``base`` taxed at one of the template's rates, to the rounding of both."""
+    return any(abs(base * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates)
 
 
 def _plus_tax(subtotal: Decimal, evidence: Evidence) -> Decimal | None:
@@ -334,9 +341,7 @@ def _plus_tax(subtotal: Decimal, evidence: Evidence) -> Decimal | None:
     printed too (to the 5-sen rounding): the total whose own label OCR garbled
     (``Sub Total 68.87``, ``GST 6% 4.13``, ``TOTL: 73.00``)."""
     for tax in evidence.every_amount:
-        if tax < subtotal and any(
-            abs(subtotal * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates
-        ):
+        if tax < subtotal and _is_tax_on(subtotal, tax, evidence):
             total = subtotal + tax
             if any(abs(total - a) <= MAX_CASH_ROUNDING for a in evidence.every_amount):
                 return total
