@@ -25,6 +25,7 @@ import hashlib
 import json
 import sys
 import time as clock
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, time, timedelta
@@ -346,32 +347,29 @@ def profiles_from_labels(labels: Iterable[Mapping[str, Any]]) -> list[MerchantPr
     BHD``, ``TEO HENG`` / ``TED HENG``); a mall lists each store once, so spellings whose
     names, without legal words (recognition's ``name_key``), are ``SAME_STORE_RATIO`` alike
     are one store: named by its most frequent spelling, the others its aliases."""
-    counts: dict[str, dict[str, int]] = {}  # key → spelling → labels
+    counts: dict[str, Counter[str]] = {}  # key → spelling → labels
     for label in labels:
         if labelled(label, "merchant"):
             spelling = str(label["merchant"]).strip()
             if key := name_key(spelling) or normalize_merchant(spelling):
-                spellings = counts.setdefault(key, {})
-                spellings[spelling] = spellings.get(spelling, 0) + 1
-    stores: list[dict[str, int]] = []  # spelling → labels, per store
-    store_keys: list[list[str]] = []
+                counts.setdefault(key, Counter())[spelling] += 1
+    stores: list[tuple[list[str], Counter[str]]] = []  # (keys, spelling → labels) per store
     for key, spellings in counts.items():
-        same = next((i for i, keys in enumerate(store_keys)
-                     if any(fuzz.ratio(key, k) >= SAME_STORE_RATIO for k in keys)), None)
+        same = next((store for store in stores
+                     if any(fuzz.ratio(key, k) >= SAME_STORE_RATIO for k in store[0])), None)
         if same is None:
-            stores.append(dict(spellings))
-            store_keys.append([key])
+            stores.append(([key], Counter(spellings)))
         else:
-            for spelling, n in spellings.items():
-                stores[same][spelling] = stores[same].get(spelling, 0) + n
-            store_keys[same].append(key)
-    profiles = []
-    for spellings, keys in zip(stores, store_keys, strict=True):
-        name = max(spellings, key=spellings.__getitem__)  # the first on a tie
-        digest = hashlib.sha1(keys[0].encode()).hexdigest()[:12]
-        aliases = tuple(sorted(spelling for spelling in spellings if spelling != name))
-        profiles.append(MerchantProfile(id=f"label-{digest}", name=name, aliases=aliases))
-    return profiles
+            same[0].append(key)
+            same[1].update(spellings)
+    return [_label_store(keys, spellings) for keys, spellings in stores]
+
+
+def _label_store(keys: list[str], spellings: Counter[str]) -> MerchantProfile:
+    [(name, _)] = spellings.most_common(1)  # the first on a tie
+    digest = hashlib.sha1(keys[0].encode()).hexdigest()[:12]
+    aliases = tuple(sorted(spelling for spelling in spellings if spelling != name))
+    return MerchantProfile(id=f"label-{digest}", name=name, aliases=aliases)
 
 
 def in_registry_spelling(samples: Sequence[Sample], profiles: Iterable[MerchantProfile]
