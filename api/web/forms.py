@@ -1,8 +1,10 @@
 """The receipt fields as staff type them into a page form: kept as text so that a page can
 show back what was typed, and parsed into typed values with a message a person can act on."""
 
+from collections.abc import Callable
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +14,7 @@ from receipts import flow
 from receipts.models import Receipt
 
 MAX_TOTAL = Decimal("1000000")
+T = TypeVar("T")
 
 
 def _invalid(code: str, message: str) -> AppError:
@@ -19,21 +22,23 @@ def _invalid(code: str, message: str) -> AppError:
 
 
 def parse_date(text: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise _invalid("date_invalid", f"消费日期格式不正确：{text}（应为 2026-11-20）") from exc
+    return _iso(text, date.fromisoformat, "date_invalid",
+                f"消费日期格式不正确：{text}（应为 2026-11-20）")
 
 
 def parse_time(text: str) -> time | None:
+    return _iso(text, time.fromisoformat, "time_invalid",
+                f"消费时间格式不正确：{text}（应为 14:32）")
+
+
+def _iso(text: str, parse: Callable[[str], T], code: str, message: str) -> T | None:
+    """``parse(text)``, None for an empty field, a 422 with ``message`` for a bad one."""
     if not text:
         return None
     try:
-        return time.fromisoformat(text)
+        return parse(text)
     except ValueError as exc:
-        raise _invalid("time_invalid", f"消费时间格式不正确：{text}（应为 14:32）") from exc
+        raise _invalid(code, message) from exc
 
 
 def parse_total(text: str) -> Decimal | None:
