@@ -17,7 +17,7 @@ report when no label has it. Label sets in use:
 
 ``python -m training_data.evaluate --images DIR --labels FILE.jsonl [--merchants FILE.json]
 [--limit N] [--today D] [--per-merchant] [--errors N] [--ocr-cache DIR] [--details OUT.jsonl]
-[--json]``
+[--label-fixes FILE.jsonl] [--json]``
 """
 
 import argparse
@@ -385,6 +385,27 @@ def in_registry_spelling(samples: Sequence[Sample], profiles: Iterable[MerchantP
     return [Sample(s.image, respelled(s.label)) for s in samples]
 
 
+def with_label_fixes(samples: Sequence[Sample], fixes_path: Path) -> tuple[list[Sample], int]:
+    """The samples with the labels a reviewed fixes file corrects (``{"file": …, "total":
+    …, "was": …, "why": …}`` a line: only the fields it names change), and how many were
+    corrected. A fix for a file the labels do not hold is refused: it was meant for
+    another label set."""
+    fixes = {str(fix["file"]): fix for fix in load_labels(fixes_path)}
+    unknown = sorted(set(fixes) - {s.image.name for s in samples})
+    if unknown:
+        raise SystemExit(f"{fixes_path} fixes labels of files not in this set: {unknown[:5]}")
+
+    def corrected(sample: Sample) -> Sample:
+        fix = fixes.get(sample.image.name)
+        if fix is None:
+            return sample
+        fields = {k: v for k, v in fix.items() if k in FIELDS}
+        return Sample(sample.image, {**sample.label, **fields})
+
+    fixed = [corrected(s) for s in samples]
+    return fixed, sum(1 for s in samples if s.image.name in fixes)
+
+
 def load_samples(images: Path, labels_path: Path, limit: int | None) -> list[Sample]:
     labels = load_labels(labels_path)[:limit]
     samples = [Sample(images / str(label["file"]), label) for label in labels]
@@ -430,6 +451,9 @@ def format_table(report: Mapping[str, Any]) -> str:
     )
     if report["errors"]:
         lines.append(f"receipts the reader refused: {report['errors']}")
+    if "label_fixes" in report:
+        fixes = report["label_fixes"]
+        lines.append(f"labels corrected by {fixes['file']}: {fixes['receipts']} receipts")
     lines.append(
         "if every key field had to reach: "
         + ", ".join(
@@ -497,6 +521,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--details", type=Path, help="write one JSON line per receipt here")
     parser.add_argument(
+        "--label-fixes",
+        type=Path,
+        metavar="FILE",
+        help="correct the labels this reviewed JSONL file names (training_data/label_fixes/)",
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print one JSON object and nothing else"
     )
     return parser.parse_args(argv)
@@ -505,6 +535,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     samples = load_samples(args.images, args.labels, args.limit)
+    fixed = 0
+    if args.label_fixes:
+        samples, fixed = with_label_fixes(samples, args.label_fixes)
     if args.merchants:
         profiles = load_merchants(args.merchants)
     else:
@@ -522,6 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report, outcomes = evaluate(
         samples, reader, names, on_outcome=on_outcome, as_uploaded=args.today is None
     )
+    if args.label_fixes:
+        report["label_fixes"] = {"file": str(args.label_fixes), "receipts": fixed}
     if args.per_merchant:
         report["per_merchant"] = per_merchant(outcomes)
     if args.errors:

@@ -18,10 +18,13 @@ from training_data.evaluate import (
     load_samples,
     per_merchant,
     profiles_from_labels,
+    with_label_fixes,
     worst_cases,
 )
+from training_data.labels import load_labels
 
 ROOT = Path(__file__).resolve().parents[2]
+SROIE_LABELS = ROOT.parent / "shared" / "datasets" / "sroie-train" / "labels.jsonl"
 NAMES = {"m1": "星巴克", "m2": "MR. D.I.Y. (KUCHAI) SDN BHD"}
 
 
@@ -204,6 +207,42 @@ def test_missing_images_stop_before_reading(tmp_path):
     labels.write_text('{"file": "gone.jpg", "total": "1.00"}\n')
     with pytest.raises(SystemExit, match=r"gone\.jpg"):
         load_samples(tmp_path, labels, None)
+
+
+def test_label_fixes_correct_only_the_fields_they_name(tmp_path):
+    samples, reader = samples_for(tmp_path, [
+        (SROIE_LABEL, fake_reading("m2", date(2018, 3, 16), total=Decimal("50.00"))),
+        (ZH_LABEL, fake_reading("m1", date(2026, 11, 20), total=Decimal("128.00"))),
+    ])
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text(json.dumps(
+        {"file": "r0.jpg", "total": "50.00", "was": "RM 53.30", "why": "the sub-total"}) + "\n")
+    fixed, count = with_label_fixes(samples, fixes)
+    assert count == 1
+    assert fixed[0].label == {**samples[0].label, "total": "50.00"}
+    assert fixed[1] == samples[1]
+    before, _ = evaluate(samples, reader, NAMES)
+    after, _ = evaluate(fixed, reader, NAMES)
+    assert (before["fields"]["total"]["correct"], after["fields"]["total"]["correct"]) == (1, 2)
+
+
+def test_label_fixes_for_another_set_are_refused(tmp_path):
+    samples, _ = samples_for(tmp_path, [(SROIE_LABEL, None)])
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text('{"file": "sroie-train-186.jpg", "total": "12.40"}\n')
+    with pytest.raises(SystemExit, match=r"sroie-train-186\.jpg"):
+        with_label_fixes(samples, fixes)
+
+
+def test_bundled_sroie_label_fixes_name_the_published_label_and_why():
+    fixes = ROOT / "training_data" / "label_fixes" / "sroie-train.jsonl"
+    lines = [json.loads(line) for line in fixes.read_text(encoding="utf-8").splitlines()]
+    assert lines and all({"file", "was", "why"} <= set(fix) for fix in lines)
+    assert all(set(fix) - {"file", "was", "why"} == {"total"} for fix in lines)
+    if not SROIE_LABELS.is_file():
+        pytest.skip(f"SROIE labels not at {SROIE_LABELS}: the published values are not checked")
+    published = {label["file"]: label for label in load_labels(SROIE_LABELS)}
+    assert all(published[fix["file"]]["total"] == fix["was"] for fix in lines)
 
 
 def reader_unavailable() -> str | None:
