@@ -42,6 +42,8 @@ MIN_ID_LENGTH = 4  # shorter ids are too easily found by chance
 CONFIDENCE_SCORE_FLOOR = 75.0  # a score this low gives no confidence at all
 CONFIDENCE_FULL_MARGIN = 20.0  # a lead this large over the runner-up counts in full
 SIGNAL_MARGIN_CAP = 50.0
+RIVAL_WEIGHT_STEP = 0.03
+RIVAL_WEIGHT_FLOOR = 0.7
 
 _LEGAL_WORDS = re.compile(
     r"\b(?:sdn|bhd|berhad|s b|m|malaysia|co|company|ltd|limited|inc|llc|plc|pte|corp)\b"
@@ -79,6 +81,7 @@ class _Text:
     raw: str
     ocr_score: float
     weight: float
+    row: int  # the index of its (first) row on the receipt
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,8 @@ class MerchantIndex:
         if not best:
             return MerchantMatch(merchant_id=None, name=None, score=0.0, margin=0.0, confidence=1.0)
         ranked = sorted(best.values(), key=lambda h: -h.score)
-        top = ranked[0]
-        margin = top.score - (ranked[1].score if len(ranked) > 1 else 0.0)
+        top, runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else None)
+        margin = top.score - (_rival_score(runner_up, top) if runner_up else 0.0)
         probable = top.score < self.min_score
         if probable and not (top.score >= PROBABLE_SCORE and margin >= PROBABLE_MARGIN):
             return MerchantMatch(
@@ -202,11 +205,11 @@ class MerchantIndex:
 
     def _id_hits(self, rows: Sequence[Row]) -> list[_Hit]:
         hits: list[_Hit] = []
-        for row in rows:
+        for index, row in enumerate(rows):
             for token in _ID_TOKEN.findall(normalize_text(row.text)):
                 merchant = self._ids.get(id_key(token))
                 if merchant is not None:
-                    text = _Text(id_key(token), token, row.text, row.score, 1.0)
+                    text = _Text(id_key(token), token, row.text, row.score, 1.0, index)
                     hits.append(_Hit(merchant, ID_SCORE, text, by_id=True))
         return hits
 
@@ -277,20 +280,32 @@ def _texts(rows: Sequence[Row]) -> list[_Text]:
     )
     texts: list[_Text] = []
     for i in positions:
-        texts.append(_text(rows[i : i + 1], _row_weight(i)))
+        texts.append(_text(rows, i, 1))
         if i + 1 < len(rows):
-            texts.append(_text(rows[i : i + 2], _row_weight(i)))
+            texts.append(_text(rows, i, 2))
     return [t for t in texts if t.key]
 
 
-def _text(rows: Sequence[Row], weight: float) -> _Text:
-    raw = " ".join(r.text for r in rows)
+def _text(rows: Sequence[Row], first: int, count: int) -> _Text:
+    """Rows ``first`` .. ``first + count - 1`` read as one text."""
+    joined = rows[first : first + count]
+    raw = " ".join(r.text for r in joined)
     words = _GREETINGS.sub(" ", fold_words(raw))
-    return _Text(name_key(raw), words, raw, min(r.score for r in rows), weight)
+    return _Text(
+        name_key(raw), words, raw, min(r.score for r in joined), _row_weight(first), first
+    )
 
 
 def _row_weight(index: int) -> float:
     return max(ROW_WEIGHT_FLOOR, 1.0 - ROW_WEIGHT_STEP * max(0, index - ROW_WEIGHT_START))
+
+
+def _rival_score(runner_up: _Hit, top: _Hit) -> float:
+    """The runner-up's score as a rival of the top store: less the further below the top
+    store's name it is printed (a customer billed, the owning company, the mall in an
+    address), in full beside it (two names of one chain in the header)."""
+    rows_below = max(0, runner_up.text.row - top.text.row - 1)
+    return runner_up.score * max(RIVAL_WEIGHT_FLOOR, 1.0 - RIVAL_WEIGHT_STEP * rows_below)
 
 
 def _signals(top: _Hit, margin: float) -> dict[str, float]:

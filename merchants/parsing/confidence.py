@@ -8,7 +8,8 @@ right: a logistic regression over the signals, fitted on labelled receipts by
 ``python -m training_data.calibrate`` and checked by the evaluator's reliability table.
 Fields without one (time, receipt no., payment method: they do not decide auto-approval)
 keep a hand-set rule: base(how) x (0.5 + 0.5 x OCR score), each agreement halves the
-remaining doubt, each contradiction takes 40 % off.
+remaining doubt, each contradiction takes 40 % off. Either way, a few signals cap it
+(``CAPS``).
 """
 
 import json
@@ -32,6 +33,15 @@ BASE = {
 }
 AGREEMENT_GAIN = 0.5
 CONFLICT_FACTOR = 0.6
+# The most confidence a field may have while a signal is found: cases the labelled sets hold
+# too few of for a fitted model to learn, so a person decides. No label names a guessed
+# total; genuine receipts are never from the future, and seldom older than the template's
+# max_age_days (OCR misread a digit of the year); another date as plausible as the one
+# chosen, printed once, may be the right one (OCR dropped a digit: 06/2/2016, 06/12/2016).
+CAPS: dict[str, dict[str, float]] = {
+    "total": {"how:guess": 0.8},
+    "date": {"future": 0.5, "too_old": 0.5, "disputed": 0.9},
+}
 
 
 def signals(
@@ -60,10 +70,15 @@ class LogisticModel:
 
 
 def confidence(field: str, found: Signals, hand_set: float) -> float:
-    """The calibrated probability for ``field`` when a model is fitted, else ``hand_set``."""
+    """The calibrated probability for ``field`` when a model is fitted, else ``hand_set``;
+    at most the field's cap for each capping signal found."""
     model = calibration().get(field)
-    value = model.probability(found) if model else hand_set
+    value = capped(field, found, model.probability(found) if model else hand_set)
     return round(min(1.0, max(0.0, value)), 4)
+
+
+def capped(field: str, found: Mapping[str, float], value: float) -> float:
+    return min([value, *(cap for name, cap in CAPS.get(field, {}).items() if found.get(name))])
 
 
 def field_confidence(field: str, found: Signals) -> float:

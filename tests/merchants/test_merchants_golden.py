@@ -2,7 +2,8 @@
 
 ``<case>.txt`` holds one row per line, optionally prefixed with its OCR score as
 ``[0.62] ``; ``<case>.json`` names the template, ``today``, every expected field
-(null when it must not be found) and optional confidence bounds and sources.
+(null when it must not be found) and optional confidence bounds, sources and signals (the
+cross-checks a field's confidence is computed from, whatever the calibration makes of them).
 """
 
 import datetime as dt
@@ -57,5 +58,8 @@ def test_golden_case(case: str, templates: TemplateSet) -> None:
         assert extraction.confidence(name) <= high, name
     for name, source in spec.get("source", {}).items():
         assert extraction.fields[name].source == source
+    for name, expected_signals in spec.get("signals", {}).items():
+        found = extraction.fields[name].signals
+        assert {k: found.get(k) for k in expected_signals} == expected_signals, name
     for value in extraction.fields.values():
         assert 0.0 <= value.confidence <= 1.0

@@ -99,6 +99,18 @@ def test_store_name_at_the_top_beats_a_customer_name_further_down(index: Merchan
     assert match.merchant_id == "t04"
 
 
+def test_a_rival_name_far_below_the_store_name_leaves_a_clear_lead(index: MerchantIndex) -> None:
+    """A customer billed eight rows down is no rival to the name heading the receipt; two
+    store names in the header are."""
+    header = ["GARDENIA BAKERIES (KL) SDN BHD", "MAKASSAR FRESH MARKET SDN BHD"]
+    billed = rows(header[0], *[f"row {i}" for i in range(7)], header[1])
+    side_by_side = rows(header[0], "Lot 3, Jalan Pelabur 23/1", header[1], "row 0")
+    far, near = index.recognize(billed), index.recognize(side_by_side)
+    assert far.merchant_id == near.merchant_id == "t04"
+    assert far.margin >= 25 > near.margin
+    assert far.confidence > near.confidence
+
+
 def test_shop_number_alone_identifies_the_store(index: MerchantIndex) -> None:
     match = index.recognize(rows("某某餐饮", "铺位号：L5-501", "实付 88.00"))
     assert (match.merchant_id, match.score) == ("m003", 100.0)

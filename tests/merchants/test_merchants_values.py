@@ -51,6 +51,7 @@ def money(text: str) -> list[str]:
         ("COLANDER RM20202# 1X 2.30", ["2.30"]),
         ("FORM 12", []),
         ("实付： IMB527.95", ["527.95"]),  # OCR read RMB as IMB
+        ("实收金额： RB100.67", ["100.67"]),  # OCR dropped the M of RMB
         ("CLIMB 527", []),
     ],
 )

@@ -38,3 +38,19 @@ def test_bundled_calibration_ranks_a_cross_checked_total_above_a_guess():
     checked = signals("label", 0.98, agreements=2, rivals=0)
     guessed = signals("guess", 0.7, rivals=2, below_largest=1)
     assert conf.field_confidence("total", checked) > 0.9 > conf.field_confidence("total", guessed)
+
+
+@pytest.mark.parametrize(
+    ("field", "found", "cap"),
+    [
+        ("total", signals("guess", 0.99, agreements=2, items_sum=1), 0.8),
+        ("date", signals("label", 0.99, agreements=1, future=1), 0.5),
+        ("date", signals("label", 0.99, agreements=1, too_old=1), 0.5),
+        ("date", signals("label", 0.99, rivals=1, disputed=1), 0.9),
+    ],
+)
+def test_signals_too_rare_to_fit_cap_the_confidence(monkeypatch, field, found, cap):
+    monkeypatch.setattr(conf, "calibration", lambda: {field: LogisticModel(20.0, {})})
+    assert conf.field_confidence(field, found) == cap
+    uncapped = {name: value for name, value in found.items() if name not in conf.CAPS[field]}
+    assert conf.field_confidence(field, {"how:label": 1.0, **uncapped}) == 1.0

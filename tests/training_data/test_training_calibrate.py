@@ -36,15 +36,20 @@ def test_fit_learns_which_signal_predicts_a_right_value():
 
 
 def test_main_writes_a_calibration_the_engine_loads(tmp_path, capsys):
-    details = tmp_path / "details.jsonl"
-    details.write_text("\n".join(json.dumps(r) for r in synthetic_details()))
+    rows = synthetic_details()
+    details, more = tmp_path / "details.jsonl", tmp_path / "more.jsonl"
+    details.write_text("\n".join(json.dumps(r) for r in rows[:300]))
+    more.write_text("\n".join(json.dumps(r) for r in rows[300:]))
     out = tmp_path / "calibration.json"
-    assert calibrate.main([str(details), "--out", str(out)]) == 0
+    assert calibrate.main([str(details), str(more), "--out", str(out)]) == 0
     models = load_calibration(out)
     assert set(models) == {"merchant", "date", "total"}
-    report = json.loads(capsys.readouterr().out)
-    strict = next(r for r in report["cross_validated"] if r["threshold"] == 0.9)
+    report = json.loads(capsys.readouterr().out)["cross_validated"]
+    assert set(report) == {"all", str(details), str(more)}
+    strict = next(r for r in report["all"] if r["threshold"] == 0.9)
     assert strict["precision"] > 0.93  # out-of-fold: mostly the cross-checked totals
+    for i, row in enumerate(report["all"]):  # each file judged on its own receipts
+        assert row["wrong"] == report[str(details)][i]["wrong"] + report[str(more)][i]["wrong"]
 
 
 def test_approval_curve_counts_what_each_threshold_lets_through():

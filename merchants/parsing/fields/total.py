@@ -15,7 +15,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from merchants.parsing.confidence import field_confidence, signals
 from merchants.parsing.labels import LabelSet
@@ -30,6 +30,7 @@ MAX_AGREEMENTS = 2
 MIN_ITEM_LINES = 2  # one line equal to the total says nothing
 MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
 MAX_CASH_ROUNDING = Decimal("0.02")
+CASH_COIN = Decimal("0.05")
 CENT = Decimal("0.01")
 TAX_ROUNDING = Decimal("0.015")  # a tax rounded to the cent, on a base rounded too
 PRINTED_ROLES = (None, "label", "fallback")
@@ -88,32 +89,59 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
     label = candidate.label if candidate else None
     explained = _explained(choice, found, evidence)
     rivals = {c.value for c in _amounts(found, "label", evidence)} - explained
-    larger = {c.value for c in evidence.printed if c.value > choice.value} - explained
+    larger = {c.value for c in _overshadowing(choice, evidence)} - explained
+    subtotal = choice.how == "fallback"
     return signals(
         choice.how,
         candidate.score if candidate else 0.0,
         min(MAX_AGREEMENTS, _support(choice, evidence)),
-        _conflicts(choice, evidence, found),
+        _conflicts(choice, evidence, found)
+        + int(subtotal and _adjusted_below(choice, evidence, explained)),
         rivals=min(len(rivals), 3),
         merchant_label=float(label is not None and label.origin != GENERIC_ID),
         no_cents=float(candidate is not None and _CENTS.search(candidate.raw) is None),
         rounded=float(choice.rounded),
         below_largest=float(bool(larger)),
-        items_sum=float(_items_add_up(choice, found)),
+        # Items add up to a subtotal by definition: only a total they add up to is confirmed.
+        items_sum=float(not subtotal and _items_add_up(choice, found)),
     )
 
 
+def _adjusted_below(choice: Choice, evidence: Evidence, explained: set[Decimal]) -> bool:
+    """Another amount printed below a subtotal: tax or service added, a discount taken
+    (会员折后价 45.68), under a label that was not read."""
+    line = _line_of(choice)
+    return any(c.line.index > line and c.value not in explained for c in evidence.printed)
+
+
+def _overshadowing(choice: Choice, evidence: Evidence) -> list[Candidate]:
+    """Larger amounts that may be the real total: on a labelled line, or printed below the
+    chosen one. A larger amount on an unlabelled line above it is an item or a column of
+    one (a price before its discount, a discount rate) and says nothing."""
+    line = _line_of(choice)
+    return [
+        c for c in evidence.printed
+        if c.value > choice.value and (c.role is not None or c.line.index > line)
+    ]
+
+
 def _items_add_up(choice: Choice, found: list[Candidate]) -> bool:
-    """The last amount of every unlabelled line above the total adds up to it (item lines)."""
+    """The last amount of every unlabelled line above the total adds up to it (item lines),
+    with or without the lines that take an amount off (a returned item, an unlabelled
+    discount)."""
     if choice.candidate is None:
         return False
     above = choice.candidate.line.index
     labelled = {c.line.index for c in found if c.role is not None}
     last_on_line: dict[int, Decimal] = {}
     for c in found:
-        if c.line.index < above and c.line.index not in labelled and c.value > 0:
+        if c.line.index < above and c.line.index not in labelled and c.value != 0:
             last_on_line[c.line.index] = c.value
-    return len(last_on_line) >= MIN_ITEM_LINES and sum(last_on_line.values()) == choice.value
+    if len(last_on_line) < MIN_ITEM_LINES:
+        return False
+    every_line = sum(last_on_line.values())
+    added_only = sum(value for value in last_on_line.values() if value > 0)
+    return choice.value in (every_line, added_only)
 
 
 def _money_finder(template: Template, labels: LabelSet) -> Finder:
@@ -169,7 +197,8 @@ def _evidence(
 def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Choice | None:
     preferred = _ranked(found, "label", evidence, template_id)
     if preferred:
-        return Choice(preferred[0].value, "label", preferred[0])
+        chosen = _settled_by_cash(preferred, found)
+        return Choice(chosen.value, "label", chosen)
     fallback = _ranked(found, "fallback", evidence, template_id)
     if fallback and evidence.discount:
         net = fallback[0].value - evidence.discount
@@ -192,6 +221,14 @@ def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Cho
         largest = max(unlabelled, key=lambda c: (c.value, -c.line.index))
         return Choice(largest.value, "guess", largest)
     return None
+
+
+def _settled_by_cash(ranked: list[Candidate], found: list[Candidate]) -> Candidate:
+    """The first ranked amount, unless cash minus change contradicts it and settles a later
+    one (``Total Inc. GST 758.70`` / ``Final Total 753.70`` misread / cash 760, change 1.30)."""
+    if not _change_disagrees(ranked[0].value, found):
+        return ranked[0]
+    return next((c for c in ranked[1:] if not _change_disagrees(c.value, found)), ranked[0])
 
 
 def _ranked(
@@ -293,25 +330,43 @@ def _support(choice: Choice, evidence: Evidence, without: tuple[str, ...] = ()) 
 
 
 def _conflicts(choice: Choice, evidence: Evidence, found: list[Candidate]) -> int:
-    """Cash handed over that is less than the total; cash minus change that is not the total;
-    a total printed with a minus."""
+    """Cash handed over that is less than the total; cash minus change, or what the payment
+    lines say was paid, that is not the total; a total printed with a minus."""
     short_cash = bool(evidence.tendered) and max(t.value for t in evidence.tendered) < choice.value
     signed = choice.candidate is not None and _MINUS.search(choice.candidate.raw) is not None
-    return int(short_cash) + int(_change_disagrees(choice, found)) + int(signed)
+    return (
+        int(short_cash)
+        + int(_change_disagrees(choice.value, found))
+        + int(_paid_disagrees(choice.value, evidence))
+        + int(signed)
+    )
 
 
-def _change_disagrees(choice: Choice, found: list[Candidate]) -> bool:
+def _paid_disagrees(total: Decimal, evidence: Evidence) -> bool:
+    """Non-cash payment lines are printed and neither one of them nor their sum is the
+    total (``应收 106.60`` / ``支付宝支付 100.67``: a discount came between)."""
+    paid = [c.value for c in evidence.paid]
+    return bool(paid) and total not in paid and sum(paid) != total
+
+
+def _change_disagrees(total: Decimal, found: list[Candidate]) -> bool:
     """Cash handed over and the change are printed, and no difference of them is the total,
     nor the total rounded to the coin the cashier rounds to (5 sen). Every amount on the
     cash and change lines counts: two-column layouts put another figure beside them."""
     tendered, change = _on_lines_of(found, "tendered"), _on_lines_of(found, "change")
     due = [t - c for t in tendered for c in change if t > c]
-    return bool(due) and all(abs(d - choice.value) > MAX_CASH_ROUNDING for d in due)
+    settled = {total, _to_coin(total)}
+    return bool(due) and not settled.intersection(due)
+
+
+def _to_coin(amount: Decimal) -> Decimal:
+    """The amount rounded to the smallest coin a cashier hands out (5 sen)."""
+    return (amount / CASH_COIN).quantize(Decimal(1), ROUND_HALF_UP) * CASH_COIN
 
 
 def _on_lines_of(found: list[Candidate], role: str) -> set[Decimal]:
     lines = {c.line.index for c in found if c.role == role}
-    return {abs(c.value) for c in found if c.line.index in lines and c.value != 0}
+    return {abs(c.value) for c in found if c.line.index in lines}
 
 
 def _tax_adds_up(total: Decimal, evidence: Evidence) -> bool:
@@ -361,8 +416,12 @@ def _explained(choice: Choice, found: list[Candidate], evidence: Evidence) -> se
     )
 
 
+def _line_of(choice: Choice) -> int:
+    return choice.candidate.line.index if choice.candidate else -1
+
+
 def _printed_elsewhere(choice: Choice, evidence: Evidence) -> bool:
-    line = choice.candidate.line.index if choice.candidate else -1
+    line = _line_of(choice)
     return any(c.value == choice.value and c.line.index != line for c in evidence.printed)
 
 

@@ -18,10 +18,6 @@ from merchants.types import FieldValue
 EARLIEST_YEAR = 2000
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 ROLE_ORDER = {"label": 0, "fallback": 1, None: 2}
-FUTURE_DATE_CAP = 0.5
-# Another date as plausible, the chosen one printed once: OCR may have dropped a digit of
-# either (06/2/2016 beside 06/12/2016). Too few such receipts to fit: a person decides.
-RIVAL_DATE_CAP = 0.9
 
 
 def read_date(
@@ -67,11 +63,12 @@ def read_date(
         conflicts=implausible(best) + int(best.role is None and bool(rivals)),
         too_old=int(too_old(best)),
         rivals=min(len(rivals), 3),
+        future=int(future(best)),
+        disputed=int(bool(rivals) and not agreed),
     )
-    confidence = field_confidence("date", found_signals)
     value = FieldValue(
         value=best.value,
-        confidence=_capped(confidence, future(best), bool(rivals) and not agreed),
+        confidence=field_confidence("date", found_signals),
         source=_source(template, "date", best),
         raw=best.line.text,
         signals=found_signals,
@@ -105,15 +102,6 @@ def read_time(
         raw=best.line.text,
         signals=found_signals,
     )
-
-
-def _capped(confidence: float, future: bool, disputed: bool) -> float:
-    """Genuine receipts are never from the future, and the data sets calibration is fitted
-    on hold almost none, so the model cannot learn it: a future date is capped, as is one
-    a rival disputes."""
-    if future:
-        return min(confidence, FUTURE_DATE_CAP)
-    return min(confidence, RIVAL_DATE_CAP) if disputed else confidence
 
 
 def _shifted(day: dt.date, delta: dt.timedelta) -> dt.date:
