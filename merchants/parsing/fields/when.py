@@ -6,7 +6,9 @@ top is taken. A time printed on the chosen date's line beats other unlabelled ti
 Dates in the future or older than ``max_age_days`` are kept but much less sure.
 """
 
+import contextlib
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from merchants.parsing.confidence import field_confidence, signals
@@ -18,6 +20,11 @@ from merchants.types import FieldValue
 EARLIEST_YEAR = 2000
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 ROLE_ORDER = {"label": 0, "fallback": 1, None: 2}
+# A serial number starting with the day: yyyymmdd, or yymmdd after a letter or two, then at
+# least four more digits (the time, a till, a count): 20260309200446674, C26092871750.
+_DATED_SERIAL = re.compile(
+    r"(?:(?<![\d.])20|(?<![A-Za-z\d])[A-Z]{1,2})(\d\d)(\d\d)(\d\d)\d{4,14}(?![\d.])"
+)
 
 
 def read_date(
@@ -51,11 +58,16 @@ def read_date(
 
     best = min(found, key=lambda c: (implausible(c), ROLE_ORDER[c.role], _rank(c), c.line.index))
     # Other dates no less plausible than the chosen one: when it is itself too old, so may be
-    # the right one (OCR dropped a digit of the date it chose).
+    # the right one (OCR dropped a digit of the date it chose). A POS serial starting with
+    # the date (流水号 20260309200446674) confirms it or, read otherwise, disputes it.
+    serial_days = {day for day in _serial_dates(lines) if earliest <= day <= latest}
     rivals = {
         c.value for c in found if c.value != best.value and implausible(c) <= implausible(best)
-    }
-    agreed = any(c.value == best.value and c.line.index != best.line.index for c in found)
+    } | (serial_days - {best.value})
+    agreed = (
+        any(c.value == best.value and c.line.index != best.line.index for c in found)
+        or best.value in serial_days
+    )
     found_signals = signals(
         _how(best),
         best.score,
@@ -102,6 +114,17 @@ def read_time(
         raw=best.line.text,
         signals=found_signals,
     )
+
+
+def _serial_dates(lines: Sequence[Line]) -> set[dt.date]:
+    """Dates that serial numbers start with: POS serials often print the day first."""
+    days = set()
+    for line in lines:
+        for match in _DATED_SERIAL.finditer(line.text):
+            year, month, day = (int(part) for part in match.groups())
+            with contextlib.suppress(ValueError):
+                days.add(dt.date(2000 + year, month, day))
+    return days
 
 
 def _shifted(day: dt.date, delta: dt.timedelta) -> dt.date:
