@@ -29,6 +29,7 @@ BASE = {
     "derived": 0.5,  # computed from other labelled amounts (合计 − 优惠, paid − change)
     "same_line": 0.8,  # a time printed on the date's line
     "unlabelled": 0.75,  # a date or time with no label (usually unambiguous)
+    "serial": 0.6,  # the day a POS serial number starts with, no date printed
     "guess": 0.3,  # an unlabelled amount (the largest one)
 }
 AGREEMENT_GAIN = 0.5
@@ -37,10 +38,11 @@ CONFLICT_FACTOR = 0.6
 # too few of for a fitted model to learn, so a person decides. No label names a guessed
 # total; genuine receipts are never from the future, and seldom older than the template's
 # max_age_days (OCR misread a digit of the year); another date as plausible as the one
-# chosen, printed once, may be the right one (OCR dropped a digit: 06/2/2016, 06/12/2016).
+# chosen, printed once, may be the right one (OCR dropped a digit: 06/2/2016, 06/12/2016);
+# a date read only from a serial number is a guess.
 CAPS: dict[str, dict[str, float]] = {
     "total": {"how:guess": 0.8},
-    "date": {"future": 0.5, "too_old": 0.5, "disputed": 0.9},
+    "date": {"future": 0.5, "too_old": 0.5, "disputed": 0.9, "how:serial": 0.9},
 }
 
 

@@ -47,6 +47,7 @@ def test_bundled_calibration_ranks_a_cross_checked_total_above_a_guess():
         ("date", signals("label", 0.99, agreements=1, future=1), 0.5),
         ("date", signals("label", 0.99, agreements=1, too_old=1), 0.5),
         ("date", signals("label", 0.99, rivals=1, disputed=1), 0.9),
+        ("date", signals("serial", 0.99), 0.9),
     ],
 )
 def test_signals_too_rare_to_fit_cap_the_confidence(monkeypatch, field, found, cap):

@@ -3,7 +3,9 @@
 A date or time next to a preferred label (日期, 结账时间, Date) wins; an excluded
 label (有效期, 下单时间) rules a value out; otherwise the first plausible one from the
 top is taken. A time printed on the chosen date's line beats other unlabelled times.
-Dates in the future or older than ``max_age_days`` are kept but much less sure.
+Dates in the future or older than ``max_age_days`` are kept but much less sure. With no
+date printed readably, the day a POS serial starts with (流水号 20260309…) is taken, never
+sure enough to credit alone.
 """
 
 import contextlib
@@ -42,10 +44,11 @@ def read_date(
         )
         if c.role in ROLE_ORDER and c.value.year >= EARLIEST_YEAR
     ]
-    if not found:
-        return None, None
     latest = _shifted(today, FUTURE_TOLERANCE)
     earliest = _shifted(today, -dt.timedelta(days=template.options.max_age_days))
+    serials = {day: line for day, line in _serial_dates(lines).items() if earliest <= day <= latest}
+    if not found:
+        return _serial_date(serials, template), None
 
     def future(c: Candidate) -> bool:
         return c.value > latest
@@ -60,13 +63,12 @@ def read_date(
     # Other dates no less plausible than the chosen one: when it is itself too old, so may be
     # the right one (OCR dropped a digit of the date it chose). A POS serial starting with
     # the date (流水号 20260309200446674) confirms it or, read otherwise, disputes it.
-    serial_days = {day for day in _serial_dates(lines) if earliest <= day <= latest}
     rivals = {
         c.value for c in found if c.value != best.value and implausible(c) <= implausible(best)
-    } | (serial_days - {best.value})
+    } | (set(serials) - {best.value})
     agreed = (
         any(c.value == best.value and c.line.index != best.line.index for c in found)
-        or best.value in serial_days
+        or best.value in serials
     )
     found_signals = signals(
         _how(best),
@@ -116,15 +118,32 @@ def read_time(
     )
 
 
-def _serial_dates(lines: Sequence[Line]) -> set[dt.date]:
-    """Dates that serial numbers start with: POS serials often print the day first."""
-    days = set()
+def _serial_dates(lines: Sequence[Line]) -> dict[dt.date, Line]:
+    """Dates that serial numbers start with (POS serials often print the day first), each
+    with the first line it is on."""
+    days: dict[dt.date, Line] = {}
     for line in lines:
         for match in _DATED_SERIAL.finditer(line.text):
             year, month, day = (int(part) for part in match.groups())
             with contextlib.suppress(ValueError):
-                days.add(dt.date(2000 + year, month, day))
+                days.setdefault(dt.date(2000 + year, month, day), line)
     return days
+
+
+def _serial_date(serials: dict[dt.date, Line], template: Template) -> FieldValue | None:
+    """With no date printed readably, the one day a serial starts with: never sure enough
+    to credit alone (``CAPS``), but the desk finds it filled in."""
+    if len(serials) != 1:
+        return None
+    [(day, line)] = serials.items()
+    found_signals = signals("serial", line.score)
+    return FieldValue(
+        value=day,
+        confidence=field_confidence("date", found_signals),
+        source=f"{template.id}:date:serial",
+        raw=line.text,
+        signals=found_signals,
+    )
 
 
 def _shifted(day: dt.date, delta: dt.timedelta) -> dt.date:
