@@ -47,6 +47,7 @@ class Evidence:
     tendered: tuple[Candidate, ...]
     change: tuple[Decimal, ...]
     paid: tuple[Candidate, ...]  # amounts on non-cash payment lines
+    due: tuple[Decimal, ...]  # cash handed over minus change, every pair on their lines
     printed: tuple[Candidate, ...]
     every_amount: frozenset[Decimal]  # on the whole receipt, tax summaries below the end too
     tax_rates: tuple[Decimal, ...]
@@ -95,7 +96,7 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
         choice.how,
         candidate.score if candidate else 0.0,
         min(MAX_AGREEMENTS, _support(choice, evidence)),
-        _conflicts(choice, evidence, found)
+        _conflicts(choice, evidence)
         + int(subtotal and _adjusted_below(choice, evidence, explained)),
         rivals=min(len(rivals), 3),
         merchant_label=float(label is not None and label.origin != GENERIC_ID),
@@ -188,6 +189,7 @@ def _evidence(
         tendered=positive("tendered"),
         change=tuple(abs(c.value) for c in found if c.role == "change" and c.value != 0),
         paid=tuple(c for c in paid if c.value > 0),
+        due=_cash_due(found),
         printed=tuple(c for c in found if c.role in PRINTED_ROLES and c.value > 0),
         every_amount=every_amount,
         tax_rates=tax_rates,
@@ -197,7 +199,7 @@ def _evidence(
 def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Choice | None:
     preferred = _ranked(found, "label", evidence, template_id)
     if preferred:
-        chosen = _settled_by_cash(preferred, found)
+        chosen = _settled_by_cash(preferred, evidence)
         return Choice(chosen.value, "label", chosen)
     fallback = _ranked(found, "fallback", evidence, template_id)
     if fallback and evidence.discount:
@@ -223,12 +225,12 @@ def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Cho
     return None
 
 
-def _settled_by_cash(ranked: list[Candidate], found: list[Candidate]) -> Candidate:
+def _settled_by_cash(ranked: list[Candidate], evidence: Evidence) -> Candidate:
     """The first ranked amount, unless cash minus change contradicts it and settles a later
     one (``Total Inc. GST 758.70`` / ``Final Total 753.70`` misread / cash 760, change 1.30)."""
-    if not _change_disagrees(ranked[0].value, found):
+    if not _change_disagrees(ranked[0].value, evidence):
         return ranked[0]
-    return next((c for c in ranked[1:] if not _change_disagrees(c.value, found)), ranked[0])
+    return next((c for c in ranked[1:] if not _change_disagrees(c.value, evidence)), ranked[0])
 
 
 def _ranked(
@@ -329,14 +331,14 @@ def _support(choice: Choice, evidence: Evidence, without: tuple[str, ...] = ()) 
     return sum(ok for name, ok in checks.items() if name != choice.used and name not in without)
 
 
-def _conflicts(choice: Choice, evidence: Evidence, found: list[Candidate]) -> int:
+def _conflicts(choice: Choice, evidence: Evidence) -> int:
     """Cash handed over that is less than the total; cash minus change, or what the payment
     lines say was paid, that is not the total; a total printed with a minus."""
     short_cash = bool(evidence.tendered) and max(t.value for t in evidence.tendered) < choice.value
     signed = choice.candidate is not None and _MINUS.search(choice.candidate.raw) is not None
     return (
         int(short_cash)
-        + int(_change_disagrees(choice.value, found))
+        + int(_change_disagrees(choice.value, evidence))
         + int(_paid_disagrees(choice.value, evidence))
         + int(signed)
     )
@@ -349,14 +351,17 @@ def _paid_disagrees(total: Decimal, evidence: Evidence) -> bool:
     return bool(paid) and total not in paid and sum(paid) != total
 
 
-def _change_disagrees(total: Decimal, found: list[Candidate]) -> bool:
+def _change_disagrees(total: Decimal, evidence: Evidence) -> bool:
     """Cash handed over and the change are printed, and no difference of them is the total,
-    nor the total rounded to the coin the cashier rounds to (5 sen). Every amount on the
-    cash and change lines counts: two-column layouts put another figure beside them."""
+    nor the total rounded to the coin the cashier rounds to (5 sen)."""
+    return bool(evidence.due) and not {total, _to_coin(total)}.intersection(evidence.due)
+
+
+def _cash_due(found: list[Candidate]) -> tuple[Decimal, ...]:
+    """Cash handed over minus the change. Every amount on the cash and change lines counts:
+    two-column layouts put another figure beside them."""
     tendered, change = _on_lines_of(found, "tendered"), _on_lines_of(found, "change")
-    due = [t - c for t in tendered for c in change if t > c]
-    settled = {total, _to_coin(total)}
-    return bool(due) and not settled.intersection(due)
+    return tuple(t - c for t in tendered for c in change if t > c)
 
 
 def _to_coin(amount: Decimal) -> Decimal:
