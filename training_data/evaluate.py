@@ -53,6 +53,7 @@ KEY_FIELDS = ("merchant", "date", "total")  # "all" = these three right, as auto
 # Label spellings of store names this alike (rapidfuzz ratio of their comparison keys) are
 # one store: typos and "(M)" variants score 95-98, distinct stores of one chain below 90.
 SAME_STORE_RATIO = 92
+FIXED = "fixed"  # where a label corrected by a fixes file keeps its published values
 
 
 class ReadingLike(Protocol):
@@ -385,30 +386,36 @@ def in_registry_spelling(samples: Sequence[Sample], profiles: Iterable[MerchantP
     return [Sample(s.image, respelled(s.label)) for s in samples]
 
 
-def with_label_fixes(samples: Sequence[Sample], fixes_path: Path) -> tuple[list[Sample], int]:
-    """The samples with the labels a reviewed fixes file corrects (``{"file": …, "total":
-    …, "was": …, "why": …}`` a line: only the fields it names change), and how many were
-    corrected. A fix for a file the labels do not hold is refused: it was meant for
-    another label set."""
+def with_label_fixes(
+    labels: Sequence[Mapping[str, Any]], fixes_path: Path
+) -> list[Mapping[str, Any]]:
+    """The labels with the corrections a reviewed fixes file makes (``{"file": …, "total":
+    …, "was": …, "why": …}`` a line: only the fields it names change); a corrected label
+    keeps the published values under ``FIXED``. A fix for a file the labels do not hold is
+    refused: it was meant for another label set."""
     fixes = {str(fix["file"]): fix for fix in load_labels(fixes_path)}
-    unknown = sorted(set(fixes) - {s.image.name for s in samples})
+    unknown = sorted(set(fixes) - {str(label["file"]) for label in labels})
     if unknown:
         raise SystemExit(f"{fixes_path} fixes labels of files not in this set: {unknown[:5]}")
 
-    def corrected(sample: Sample) -> Sample:
-        fix = fixes.get(sample.image.name)
+    def corrected(label: Mapping[str, Any]) -> Mapping[str, Any]:
+        fix = fixes.get(str(label["file"]))
         if fix is None:
-            return sample
+            return label
         fields = {k: v for k, v in fix.items() if k in FIELDS}
-        return Sample(sample.image, {**sample.label, **fields})
+        return {**label, **fields, FIXED: {k: label.get(k) for k in fields}}
 
-    fixed = [corrected(s) for s in samples]
-    return fixed, sum(1 for s in samples if s.image.name in fixes)
+    return [corrected(label) for label in labels]
 
 
-def load_samples(images: Path, labels_path: Path, limit: int | None) -> list[Sample]:
-    labels = load_labels(labels_path)[:limit]
-    samples = [Sample(images / str(label["file"]), label) for label in labels]
+def load_samples(
+    images: Path, labels_path: Path, limit: int | None, label_fixes: Path | None = None
+) -> list[Sample]:
+    """The first ``limit`` labelled images, their labels corrected by ``label_fixes``."""
+    labels = load_labels(labels_path)
+    if label_fixes:
+        labels = with_label_fixes(labels, label_fixes)
+    samples = [Sample(images / str(label["file"]), label) for label in labels[:limit]]
     missing = [s.image.name for s in samples if not s.image.is_file()]
     if missing:
         raise SystemExit(
@@ -534,10 +541,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    samples = load_samples(args.images, args.labels, args.limit)
-    fixed = 0
-    if args.label_fixes:
-        samples, fixed = with_label_fixes(samples, args.label_fixes)
+    samples = load_samples(args.images, args.labels, args.limit, args.label_fixes)
     if args.merchants:
         profiles = load_merchants(args.merchants)
     else:
@@ -556,6 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         samples, reader, names, on_outcome=on_outcome, as_uploaded=args.today is None
     )
     if args.label_fixes:
+        fixed = sum(1 for s in samples if FIXED in s.label)
         report["label_fixes"] = {"file": str(args.label_fixes), "receipts": fixed}
     if args.per_merchant:
         report["per_merchant"] = per_merchant(outcomes)

@@ -11,6 +11,7 @@ import pytest
 from core.errors import AppError
 from merchants.types import Extraction, FieldValue, MerchantMatch
 from training_data.evaluate import (
+    FIXED,
     Sample,
     evaluate,
     format_table,
@@ -217,10 +218,11 @@ def test_label_fixes_correct_only_the_fields_they_name(tmp_path):
     fixes = tmp_path / "fixes.jsonl"
     fixes.write_text(json.dumps(
         {"file": "r0.jpg", "total": "50.00", "was": "RM 53.30", "why": "the sub-total"}) + "\n")
-    fixed, count = with_label_fixes(samples, fixes)
-    assert count == 1
-    assert fixed[0].label == {**samples[0].label, "total": "50.00"}
-    assert fixed[1] == samples[1]
+    labels = with_label_fixes([s.label for s in samples], fixes)
+    assert sum(1 for label in labels if FIXED in label) == 1
+    assert labels[0] == {**samples[0].label, "total": "50.00", FIXED: {"total": "RM 53.30"}}
+    assert labels[1] == samples[1].label
+    fixed = [Sample(s.image, label) for s, label in zip(samples, labels, strict=True)]
     before, _ = evaluate(samples, reader, NAMES)
     after, _ = evaluate(fixed, reader, NAMES)
     assert (before["fields"]["total"]["correct"], after["fields"]["total"]["correct"]) == (1, 2)
@@ -231,7 +233,20 @@ def test_label_fixes_for_another_set_are_refused(tmp_path):
     fixes = tmp_path / "fixes.jsonl"
     fixes.write_text('{"file": "sroie-train-186.jpg", "total": "12.40"}\n')
     with pytest.raises(SystemExit, match=r"sroie-train-186\.jpg"):
-        with_label_fixes(samples, fixes)
+        with_label_fixes([s.label for s in samples], fixes)
+
+
+def test_label_fixes_apply_to_the_whole_set_before_the_limit(tmp_path):
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(
+        json.dumps({"file": f"r{i}.jpg", "total": "1.00"}) + "\n" for i in range(3)))
+    for i in range(3):
+        (tmp_path / f"r{i}.jpg").write_bytes(b"image")
+    fixes = tmp_path / "fixes.jsonl"
+    fixes.write_text('{"file": "r2.jpg", "total": "2.00", "was": "1.00", "why": "misread"}\n')
+    first_two = load_samples(tmp_path, labels, 2, fixes)
+    assert [s.label["total"] for s in first_two] == ["1.00", "1.00"]
+    assert load_samples(tmp_path, labels, None, fixes)[2].label["total"] == "2.00"
 
 
 def test_bundled_sroie_label_fixes_name_the_published_label_and_why():
