@@ -215,7 +215,7 @@ def cmd_merchants_import(args: argparse.Namespace) -> int:
 
 def cmd_samples_export(args: argparse.Namespace) -> int:
     from core.db import session_scope
-    from training_data import samples
+    from training_data.loop import samples
 
     with session_scope() as db_session:
         count = samples.export(db_session, args.out, merchant_id=args.merchant)

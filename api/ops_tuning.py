@@ -23,9 +23,9 @@ from merchants import template_versions
 from receipts import storage
 from receipts.reading import auto_approves
 from receipts.settings import get_receipt_settings
-from training_data import ops, samples, tuning
-from training_data.models import TrainingSample
-from training_data.suggest import suggest
+from training_data.loop import ops, samples, tuning
+from training_data.loop.models import TrainingSample
+from training_data.loop.suggest import suggest
 
 router = APIRouter(
     prefix="/api/v1/ops/merchants/{merchant_id}",

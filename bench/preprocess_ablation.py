@@ -74,7 +74,7 @@ def make_sets(root: Path, n: int, seed: int) -> dict[str, Path]:
 
 def score_set(labels: Path) -> dict[str, float]:
     from receipts.reading import Reader
-    from training_data.evaluate import evaluate, load_samples
+    from training_data.evaluate.run import evaluate, load_samples
     from training_data.registry import load_merchants
 
     merchants = load_merchants()

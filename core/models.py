@@ -7,7 +7,7 @@ from dedupe.models import CreditClaim, FingerprintRecord
 from merchants.models import Merchant, TemplateVersion
 from points.models import LedgerAllocation, LedgerEntry, Member, RuleVersion, TierChange
 from receipts.models import Receipt, ReceiptEvent
-from training_data.models import TrainingSample
+from training_data.loop.models import TrainingSample
 
 __all__ = [
     "AuditEntry",

@@ -30,8 +30,8 @@ from receipts.reading import (
     thresholds_for,
 )
 from receipts.settings import get_receipt_settings
-from training_data import samples
-from training_data.models import SampleSource
+from training_data.loop import samples
+from training_data.loop.models import SampleSource
 
 # A purchase "in the future" is far more often a misread date than a real one: a person
 # looks at it instead of the shopper being told no.

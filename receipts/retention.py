@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.db import utcnow
 from receipts import storage
 from receipts.models import Receipt, Status
-from training_data import samples
+from training_data.loop import samples
 
 
 def purge(*, db_session: Session, older_than_days: int) -> int:

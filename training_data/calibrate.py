@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from merchants.parsing.confidence import CALIBRATION_FILE, LogisticModel, capped
-from training_data.evaluate import KEY_FIELDS as FIELDS
-from training_data.evaluate import approval_curve
+from training_data.loop.judge import KEY_FIELDS as FIELDS
+from training_data.loop.scores import approval_curve
 
 FOLDS = 5
 NEWTON_STEPS = 50

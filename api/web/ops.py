@@ -22,8 +22,8 @@ from merchants.types import PAYMENT_METHODS
 from receipts import storage
 from receipts.reading import auto_approves
 from receipts.settings import get_receipt_settings
-from training_data import ops, samples, tuning
-from training_data.suggest import suggest
+from training_data.loop import ops, samples, tuning
+from training_data.loop.suggest import suggest
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
 

@@ -13,8 +13,8 @@ from accounts.models import AuditEntry
 from core.db import session_scope
 from merchants import service as merchant_service
 from merchants.models import Merchant, TemplateVersion
-from training_data import samples
-from training_data.models import SampleSource, TrainingSample
+from training_data.loop import samples
+from training_data.loop.models import SampleSource, TrainingSample
 from training_data.synth.layouts import compose_receipt
 
 STORE = "m018"

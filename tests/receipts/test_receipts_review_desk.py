@@ -14,9 +14,9 @@ from core.db import session_scope, utcnow
 from core.errors import AppError
 from receipts import desk, flow, retention, storage
 from receipts.models import Receipt, Status
-from training_data import samples
-from training_data.labels import load_labels, normalize_date, normalize_total
-from training_data.models import TrainingSample
+from training_data.loop import samples
+from training_data.loop.labels import load_labels, normalize_date, normalize_total
+from training_data.loop.models import TrainingSample
 
 
 def _in_review(member: int, seed: int) -> str:

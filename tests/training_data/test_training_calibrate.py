@@ -5,7 +5,7 @@ import pytest
 
 from merchants.parsing.confidence import load_calibration
 from training_data import calibrate
-from training_data.evaluate import approval_curve
+from training_data.loop.scores import approval_curve
 
 
 def detail(ocr: float, right: bool, checked: float) -> dict:

@@ -10,19 +10,10 @@ import pytest
 
 from core.errors import AppError
 from merchants.types import Extraction, FieldValue, MerchantMatch
-from training_data.evaluate import (
-    FIXED,
-    Sample,
-    evaluate,
-    format_table,
-    in_registry_spelling,
-    load_samples,
-    per_merchant,
-    profiles_from_labels,
-    with_label_fixes,
-    worst_cases,
-)
-from training_data.labels import load_labels
+from training_data.evaluate.label_registry import in_registry_spelling, profiles_from_labels
+from training_data.evaluate.report import format_table, per_merchant, worst_cases
+from training_data.evaluate.run import FIXED, Sample, evaluate, load_samples, with_label_fixes
+from training_data.loop.labels import load_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 SROIE_LABELS = ROOT.parent / "shared" / "datasets" / "sroie-train" / "labels.jsonl"

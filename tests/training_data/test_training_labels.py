@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from training_data.labels import (
+from training_data.loop.labels import (
     LabelFileInvalid,
     load_labels,
     normalize_date,

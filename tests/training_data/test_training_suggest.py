@@ -1,4 +1,4 @@
-"""Template proposals from labelled samples (training_data.suggest)."""
+"""Template proposals from labelled samples (training_data.loop.suggest)."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from merchants.parsing.values import find_dates
 from merchants.template_versions import parse
 from ocr.types import Row
 from receipts.reading import default_templates
-from training_data.suggest import suggest
+from training_data.loop.suggest import suggest
 
 TODAY = dt.date(2026, 11, 30)
 ITEMS = ("雅诗兰黛 小棕瓶精华 50ml", "兰蔻 菁纯面霜 60ml", "娇韵诗 双萃精华 50ml",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from merchants.types import PAYMENT_METHODS
-from training_data.labels import load_labels, normalize_date, normalize_time, normalize_total
+from training_data.loop.labels import load_labels, normalize_date, normalize_time, normalize_total
 from training_data.synth import LAYOUTS, generate_receipt, make_dataset
 from training_data.synth.layouts import compose_receipt
 

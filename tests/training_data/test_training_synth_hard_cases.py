@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from training_data.labels import load_labels
+from training_data.loop.labels import load_labels
 from training_data.synth import HARD_CASES, generate_receipt
 from training_data.synth.__main__ import main
 

@@ -15,9 +15,9 @@ from merchants import template_versions
 from merchants.models import Merchant
 from receipts import flow
 from receipts.models import Receipt, Status
-from training_data import samples, tuning
-from training_data.models import SampleSource
-from training_data.suggest import suggest
+from training_data.loop import samples, tuning
+from training_data.loop.models import SampleSource
+from training_data.loop.suggest import suggest
 from training_data.synth.layouts import compose_receipt
 
 STORE = "m018"  # 太平鸟: no bundled template
@@ -178,7 +178,7 @@ def test_tuning_sample_labels_are_cleaned_and_bad_ones_named(demo_mall):
 def test_tuning_samples_export_command_writes_what_the_evaluator_reads(demo_mall, tmp_path):
     from app import main
     from receipts import storage
-    from training_data.labels import load_labels, normalize_total
+    from training_data.loop.labels import load_labels, normalize_total
 
     storage.put("0" * 64, b"\xff\xd8\xff fake jpeg")
     _add_samples(3)

@@ -11,9 +11,9 @@ from core.errors import AppError, NotFound
 from merchants import service as merchant_service
 from merchants import template_versions
 from merchants.models import Merchant, TemplateVersion
-from training_data import samples, tuning
-from training_data.labels import LabelFileInvalid, load_label_lines
-from training_data.models import TrainingSample
+from training_data.loop import samples, tuning
+from training_data.loop.labels import LabelFileInvalid, load_label_lines
+from training_data.loop.models import TrainingSample
 
 MAX_PHOTOS_PER_UPLOAD = 50
 

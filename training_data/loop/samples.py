@@ -19,8 +19,8 @@ from ocr.settings import get_ocr_settings
 from receipts import storage
 from receipts.models import Receipt
 from receipts.reading import in_force, reader_for, stored_rows
-from training_data.labels import normalize_date, normalize_time, normalize_total
-from training_data.models import SampleSource, TrainingSample
+from training_data.loop.labels import normalize_date, normalize_time, normalize_total
+from training_data.loop.models import SampleSource, TrainingSample
 
 LABEL_FIELDS = ("merchant", "date", "time", "total", "receipt_no", "payment_method")
 

@@ -2,7 +2,7 @@
 threshold the samples support, and a draft template compared with the one in force.
 
 Samples keep their OCR rows, so a template is tried in milliseconds per sample (no OCR).
-Judging is the evaluator's (``training_data.evaluate``): the same comparisons, the same
+Judging is the evaluator's too (``training_data.loop.judge``): the same comparisons, the same
 report, so figures here and from ``python -m training_data.evaluate`` mean the same.
 """
 
@@ -22,9 +22,10 @@ from merchants.parsing.timed import PatternTimeout
 from ocr.types import Row
 from receipts.reading import Reader, in_force, reader_for, templates_for
 from receipts.settings import get_receipt_settings
-from training_data import samples as sample_store
-from training_data.evaluate import Outcome, failed, judge, summarize
-from training_data.models import TrainingSample
+from training_data.loop import samples as sample_store
+from training_data.loop.judge import Outcome, failed, judge
+from training_data.loop.models import TrainingSample
+from training_data.loop.scores import summarize
 
 # Auto-approved receipts of a store must be right this often on its samples.
 TARGET_PRECISION = 0.995

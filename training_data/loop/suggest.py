@@ -24,7 +24,7 @@ from merchants.parsing.scan import Line, prepare
 from merchants.parsing.timed import TimedPattern
 from merchants.parsing.values import Found, find_dates, find_money, money_regex
 from ocr.types import Row
-from training_data.labels import normalize_date, normalize_total
+from training_data.loop.labels import normalize_date, normalize_total
 
 Finder = Callable[[str], list[Found]]
 

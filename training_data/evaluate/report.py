@@ -1,0 +1,107 @@
+"""The evaluator's report beyond the scores: per store, worst cases, progress, the table."""
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from training_data.loop.judge import Outcome
+from training_data.loop.scores import summarize
+
+
+def per_merchant(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
+    """The report for each labelled merchant, so ops see which store to fix first."""
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        groups.setdefault(outcome.expected.get("merchant", "(unlabelled)"), []).append(outcome)
+    return {name: summarize(group) for name, group in sorted(groups.items())}
+
+
+def worst_cases(outcomes: Sequence[Outcome], n: int) -> list[dict[str, Any]]:
+    """The ``n`` worst receipts: wrong but auto-approved first (they would credit wrong
+    points), then by how many fields were wrong."""
+    wrong = [o for o in outcomes if o.wrong]
+    wrong.sort(key=lambda o: (not o.auto_approved, -len(o.wrong), o.file))
+    return [
+        {
+            "file": o.file,
+            "wrong": o.wrong,
+            "auto_approved": o.auto_approved,
+            "expected": o.expected,
+            "got": {name: o.got.get(name) for name in o.expected},
+            "error": o.error,
+        }
+        for o in wrong[:n]
+    ]
+
+
+def progress_line(index: int, total: int, outcome: Outcome) -> str:
+    marks = " ".join(f"{name}{'✓' if ok else '✗'}" for name, ok in outcome.correct.items())
+    suffix = f" error={outcome.error}" if outcome.error else ""
+    return f"[{index}/{total}] {outcome.file} {marks} {outcome.seconds:.2f}s{suffix}"
+
+
+def stderr_progress(total: int) -> Callable[[Outcome], None]:
+    done = 0
+
+    def show(outcome: Outcome) -> None:
+        nonlocal done
+        done += 1
+        print(progress_line(done, total, outcome), file=sys.stderr)
+
+    return show
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def format_table(report: Mapping[str, Any]) -> str:
+    lines = [f"receipts: {report['n']}   seconds/receipt: {report['seconds_per_receipt']}"]
+    lines.append(f"{'field':<10}{'correct':>8}{'of':>6}{'accuracy':>10}")
+    for name, score in report["fields"].items():
+        lines.append(
+            f"{name:<10}{score['correct']:>8}{score['n']:>6}{percent(score['accuracy']):>10}"
+        )
+    approve = report["auto_approve"]
+    lines.append(
+        f"auto-approve: rate {percent(approve['rate'])}, precision {percent(approve['precision'])}"
+    )
+    if report["errors"]:
+        lines.append(f"receipts the reader refused: {report['errors']}")
+    if "label_fixes" in report:
+        fixes = report["label_fixes"]
+        lines.append(f"labels corrected by {fixes['file']}: {fixes['receipts']} receipts")
+    lines.append(
+        "if every key field had to reach: "
+        + ", ".join(
+            f"{row['threshold']}: rate {percent(row['rate'])} precision {percent(row['precision'])}"
+            for row in report["approval_curve"]
+        )
+    )
+    for name, rows in report["reliability"].items():
+        bands = ", ".join(
+            f"{row['from']:.2f}+: {row['correct']}/{row['n']}" for row in rows
+        )
+        lines.append(f"confidence of {name}: {bands}")
+    for name, sub in report.get("per_merchant", {}).items():
+        every = sub["fields"].get("all", {}).get("accuracy")
+        lines.append(
+            f"  {name}: {sub['n']} receipts, all right {percent(every)}, "
+            f"auto-approved {percent(sub['auto_approve']['rate'])}"
+        )
+    for case in report.get("worst", []):
+        flag = " AUTO-APPROVED" if case["auto_approved"] else ""
+        lines.append(
+            f"  {case['file']}{flag}: wrong {', '.join(case['wrong'])}; "
+            f"expected {case['expected']}; read {case['got']}"
+        )
+    return "\n".join(lines)
+
+
+def write_details(path: Path, outcomes: Iterable[Outcome]) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for outcome in outcomes:
+            out.write(json.dumps(asdict(outcome), ensure_ascii=False) + "\n")
