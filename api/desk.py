@@ -24,7 +24,7 @@ from dedupe.service import PurchaseFields
 from ocr.image import sniff_format
 from points import ledger
 from points import service as points_service
-from receipts import desk, flow, storage
+from receipts import desk, records, review, storage
 
 router = APIRouter(
     prefix="/api/v1/desk",
@@ -39,7 +39,7 @@ def review_queue(
     day: dt.date | None = None, limit: int = Query(default=50, ge=1, le=200),
 ) -> ReviewQueue:
     """Receipts waiting for a person, oldest first; ``day`` is the local upload day."""
-    items = flow.review_queue(
+    items = review.review_queue(
         db_session=db_session, merchant_id=merchant_id, reason=reason, day=day, limit=limit
     )
     return ReviewQueue(items=[review_item(db_session, r) for r in items])
@@ -48,25 +48,25 @@ def review_queue(
 @router.post("/receipts/{receipt_id}/claim", response_model=ReviewItem)
 def claim(receipt_id: str, staff: CurrentStaff, db_session: DbSession) -> ReviewItem:
     """Hold a queue item while working it; 409 ``receipt_claimed`` while someone else does."""
-    receipt = flow.claim(db_session=db_session, receipt_id=receipt_id, actor=staff.actor)
+    receipt = review.claim(db_session=db_session, receipt_id=receipt_id, actor=staff.actor)
     return review_item(db_session, receipt)
 
 
 @router.delete("/receipts/{receipt_id}/claim", status_code=204)
 def release(receipt_id: str, staff: CurrentStaff, db_session: DbSession) -> Response:
-    flow.release(db_session=db_session, receipt_id=receipt_id, actor=staff.actor)
+    review.release(db_session=db_session, receipt_id=receipt_id, actor=staff.actor)
     return Response(status_code=204)
 
 
 @router.get("/receipts/{receipt_id}", response_model=ReviewItem)
 def get_receipt(receipt_id: str, db_session: DbSession) -> ReviewItem:
-    receipt = flow.get_or_raise(db_session=db_session, receipt_id=receipt_id)
+    receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
     return review_item(db_session, receipt)
 
 
 @router.get("/receipts/{receipt_id}/image")
 def get_image(receipt_id: str, db_session: DbSession) -> Response:
-    receipt = flow.get_or_raise(db_session=db_session, receipt_id=receipt_id)
+    receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
     data = storage.get(receipt.image_sha256)
     fmt = sniff_format(data)
     return Response(data, media_type=f"image/{fmt.lower()}" if fmt else "application/octet-stream")

@@ -6,14 +6,14 @@ from sqlalchemy.orm import Session
 
 from accounts import service as accounts
 from dedupe.service import PurchaseFields
-from receipts import flow
+from receipts import manual, records, review
 from receipts.models import Receipt
 
 
 def approve(db_session: Session, *, receipt_id: str, actor: str,
             corrections: dict | None = None) -> Receipt:
-    before = _state(flow.get_or_raise(db_session=db_session, receipt_id=receipt_id))
-    receipt = flow.approve_review(db_session=db_session, receipt_id=receipt_id, actor=actor,
+    before = _state(records.get_or_raise(db_session=db_session, receipt_id=receipt_id))
+    receipt = review.approve_review(db_session=db_session, receipt_id=receipt_id, actor=actor,
                                   corrections=corrections)
     _audit(db_session, actor, "approve", receipt, before)
     return receipt
@@ -21,8 +21,8 @@ def approve(db_session: Session, *, receipt_id: str, actor: str,
 
 def reject(db_session: Session, *, receipt_id: str, actor: str, reason: str,
            note: str | None = None) -> Receipt:
-    before = _state(flow.get_or_raise(db_session=db_session, receipt_id=receipt_id))
-    receipt = flow.reject_review(db_session=db_session, receipt_id=receipt_id, actor=actor,
+    before = _state(records.get_or_raise(db_session=db_session, receipt_id=receipt_id))
+    receipt = review.reject_review(db_session=db_session, receipt_id=receipt_id, actor=actor,
                                  reason=reason, note=note)
     _audit(db_session, actor, "reject", receipt, before, note=note)
     return receipt
@@ -31,7 +31,7 @@ def reject(db_session: Session, *, receipt_id: str, actor: str, reason: str,
 def enter_manual(db_session: Session, *, member_id: int, actor: str, fields: PurchaseFields,
                  payment_method: str | None, photo: bytes | None = None,
                  confirmed_not_similar: bool = False) -> Receipt:
-    receipt = flow.enter_manual(
+    receipt = manual.enter_manual(
         db_session=db_session, member_id=member_id, actor=actor, fields=fields,
         payment_method=payment_method, photo=photo, confirmed_not_similar=confirmed_not_similar,
     )
@@ -40,15 +40,15 @@ def enter_manual(db_session: Session, *, member_id: int, actor: str, fields: Pur
 
 
 def reverse(db_session: Session, *, receipt_id: str, actor: str, reason: str) -> Receipt:
-    before = _state(flow.get_or_raise(db_session=db_session, receipt_id=receipt_id))
-    receipt = flow.reverse(db_session=db_session, receipt_id=receipt_id, actor=actor,
+    before = _state(records.get_or_raise(db_session=db_session, receipt_id=receipt_id))
+    receipt = manual.reverse(db_session=db_session, receipt_id=receipt_id, actor=actor,
                            reason=reason)
     _audit(db_session, actor, "reverse", receipt, before, note=reason)
     return receipt
 
 
 def _state(receipt: Receipt) -> dict:
-    return {"status": receipt.status, "points": receipt.points, **flow.snapshot(receipt)}
+    return {"status": receipt.status, "points": receipt.points, **records.snapshot(receipt)}
 
 
 def _audit(db_session: Session, actor: str, action: str, receipt: Receipt, before: dict,

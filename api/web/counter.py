@@ -20,7 +20,7 @@ from merchants.types import PAYMENT_METHODS
 from points import service as points_service
 from points import versions
 from points.models import Member
-from receipts import desk, flow
+from receipts import desk, manual
 from receipts.models import Receipt
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -121,5 +121,5 @@ def _search(db_session: Session, q: str) -> tuple[list[Receipt], Member | None]:
     try:
         member = points_service.find_by_text(db_session=db_session, text=q)
     except NotFound:
-        return flow.credited(db_session=db_session, receipt_no=q), None
-    return flow.credited(db_session=db_session, member_id=member.id), member
+        return manual.credited(db_session=db_session, receipt_no=q), None
+    return manual.credited(db_session=db_session, member_id=member.id), member

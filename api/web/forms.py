@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from core.errors import AppError
 from merchants.types import PAYMENT_METHODS
-from receipts import flow
+from receipts import records
 from receipts.models import Receipt
 
 MAX_TOTAL = Decimal("1000000")
@@ -81,4 +81,4 @@ class ReceiptForm(BaseModel):
     @staticmethod
     def text_of(receipt: Receipt) -> dict[str, str]:
         """A receipt's fields as the form shows them."""
-        return {name: value or "" for name, value in flow.snapshot(receipt).items()}
+        return {name: value or "" for name, value in records.snapshot(receipt).items()}

@@ -17,7 +17,7 @@ from core.errors import AppError, Conflict, NotFound
 from merchants import service as merchant_service
 from merchants.types import PAYMENT_METHODS
 from points.models import Member
-from receipts import desk, flow, storage
+from receipts import desk, records, review, storage
 from receipts.messages import DESK_REJECT_REASONS, REASON_TEXT
 from receipts.models import Receipt, Status
 from receipts.reading import thresholds_for
@@ -47,14 +47,14 @@ def queue(
     reason: str | None = None, day: date | None = None,
 ) -> Response:
     filters = _filters(merchant_id, reason, day)
-    items = flow.review_queue(db_session=db_session, merchant_id=merchant_id, reason=reason,
+    items = review.review_queue(db_session=db_session, merchant_id=merchant_id, reason=reason,
                               day=day, limit=200)
     merchants = merchant_service.get_all(db_session=db_session)
     return render(
         request, "review_queue.html", found, items=items, filters=filters,
         query=_query(filters), merchants=merchants, names={m.id: m.name for m in merchants},
         reasons=QUEUE_REASONS, actor=actor_of(found),
-        holder=flow.holder, member_codes=_member_codes(db_session, items),
+        holder=review.holder, member_codes=_member_codes(db_session, items),
     )
 
 
@@ -66,7 +66,7 @@ def next_item(
 ) -> Response:
     """Claim the oldest item nobody else holds (within the filters) and open it."""
     filters = _filters(merchant_id, reason, day)
-    receipt = flow.claim_next(db_session=db_session, actor=actor_of(found), skip=frozenset(skip),
+    receipt = review.claim_next(db_session=db_session, actor=actor_of(found), skip=frozenset(skip),
                               merchant_id=merchant_id, reason=reason, day=day)
     if receipt is None:
         return RedirectResponse(f"/desk/review?{_query(filters, done=done or 'queue_empty')}",
@@ -77,11 +77,11 @@ def next_item(
 
 @router.get("/review/{receipt_id}", response_class=HTMLResponse)
 def item(request: Request, receipt_id: str, found: DeskPage, db_session: DbSession) -> Response:
-    receipt = flow.get_or_raise(db_session=db_session, receipt_id=receipt_id)
+    receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
     flash = None
     if receipt.status == Status.NEEDS_REVIEW:
         try:
-            flow.claim(db_session=db_session, receipt_id=receipt_id, actor=actor_of(found))
+            review.claim(db_session=db_session, receipt_id=receipt_id, actor=actor_of(found))
         except Conflict as exc:
             flash = error_flash(exc)
     return _item_page(request, found, db_session, receipt, flash=flash)
@@ -93,7 +93,7 @@ def approve(
     form: Annotated[ReceiptForm, Form()],
 ) -> Response:
     check_csrf(found, form.csrf_token)
-    receipt = flow.get_or_raise(db_session=db_session, receipt_id=receipt_id)
+    receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
     try:
         corrections = {name: value for name, value in form.receipt_fields().items()
                        if value != getattr(receipt, name)}
@@ -118,7 +118,7 @@ def reject(
                     note=note.strip() or None)
     except AppError as exc:
         db_session.rollback()
-        receipt = flow.get_or_raise(db_session=db_session, receipt_id=receipt_id)
+        receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
         return _item_page(request, found, db_session, receipt, flash=error_flash(exc),
                           status=exc.status, reject_note=note, reject_reason=reason)
     return _next(request, "rejected")
@@ -131,14 +131,14 @@ def skip(
 ) -> Response:
     """Hand the item back and open the next one (not this one again)."""
     check_csrf(found, csrf_token)
-    flow.release(db_session=db_session, receipt_id=receipt_id, actor=actor_of(found))
+    review.release(db_session=db_session, receipt_id=receipt_id, actor=actor_of(found))
     skipped = [*request.query_params.getlist("skip"), receipt_id]
     return _next(request, "skipped", skip=skipped)
 
 
 @router.get("/receipts/{receipt_id}/image")
 def image(receipt_id: str, found: DeskPage, db_session: DbSession) -> Response:
-    receipt = flow.get_or_raise(db_session=db_session, receipt_id=receipt_id)
+    receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
     if not receipt.image_sha256:
         raise NotFound("image_missing", "这张小票没有照片")
     return Response(storage.get(receipt.image_sha256), media_type="image/*",
@@ -162,7 +162,7 @@ def _item_page(request: Request, found, db_session, receipt: Receipt, *, flash=N
         values=typed.as_text() if typed else ReceiptForm.text_of(receipt),
         low=_low_confidence(db_session, receipt), reject_reasons=DESK_REJECT_REASONS,
         reason_texts=REASON_TEXT, payment_methods=PAYMENT_METHODS,
-        holder=flow.holder(receipt, actor_of(found)),
+        holder=review.holder(receipt, actor_of(found)),
         filters=request.url.query, **({"flash": flash} if flash else {}), **context,
     )
 

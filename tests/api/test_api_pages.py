@@ -7,7 +7,7 @@ from fakes import photo_bytes, reading
 
 from accounts import service as accounts
 from core.db import session_scope
-from receipts import flow
+from receipts import flow, records, review
 from receipts.models import Status
 
 
@@ -60,7 +60,7 @@ def test_pages_dashboard_counts_the_queue_and_todays_decisions(client, staff, me
                                          data=photo_bytes(seed), actor="test").id)
         flow.process(ids[-1])
     with session_scope() as db_session:
-        flow.reject_review(db_session=db_session, receipt_id=ids[0], actor="staff:li",
+        review.reject_review(db_session=db_session, receipt_id=ids[0], actor="staff:li",
                            reason="unreadable")
     _log_in(client)
     page = client.get("/desk/").text
@@ -68,7 +68,7 @@ def test_pages_dashboard_counts_the_queue_and_todays_decisions(client, staff, me
     row = re.search(r"<tr><td>li</td>(.*?)</tr>", page, re.S).group(1)
     assert re.findall(r"<td>(\d+)</td>", row) == ["0", "1", "0", "0", "1"]
     with session_scope() as db_session:
-        assert flow.get_or_raise(db_session=db_session, receipt_id=ids[1]).status == (
+        assert records.get_or_raise(db_session=db_session, receipt_id=ids[1]).status == (
             Status.NEEDS_REVIEW)
 
 

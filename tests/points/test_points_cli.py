@@ -13,12 +13,12 @@ from core.db import session_scope
 from dedupe.service import PurchaseFields
 from points import ledger
 from points.models import LedgerEntry, Member
-from receipts import flow
+from receipts import manual
 
 
 def _enter(member: int, merchant: str, total: str, receipt_no: str) -> str:
     with session_scope() as db_session:
-        return flow.enter_manual(
+        return manual.enter_manual(
             db_session=db_session, member_id=member, actor="staff:zhang", payment_method=None,
             fields=PurchaseFields(merchant, date(2026, 11, 20), None, Decimal(total), receipt_no),
             today=date(2026, 11, 23),
@@ -31,7 +31,7 @@ def test_cli_report_daily_writes_the_ledger_of_the_day(member, demo_mall, tmp_pa
     _enter(member, "m011", "3999.00", "3")  # 0.5 point per yuan
     refunded = _enter(member, "m011", "100.00", "4")
     with session_scope() as db_session:
-        flow.reverse(db_session=db_session, receipt_id=refunded, actor="staff:li", reason="退货")
+        manual.reverse(db_session=db_session, receipt_id=refunded, actor="staff:li", reason="退货")
     out = tmp_path / "daily.csv"
     assert main(["report", "daily", "--date", local_today().isoformat(), "--out", str(out)]) == 0
     rows = {r["商户编号"]: r for r in csv.DictReader(out.read_text("utf-8-sig").splitlines())}

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from core.db import session_scope
 from core.errors import AppError
 from points.models import LedgerEntry
-from receipts import flow
+from receipts import flow, records, review
 from receipts.models import Receipt, ReceiptEvent, Status
 
 
@@ -90,16 +90,16 @@ def test_desk_correction_credits_corrected_points_once(member, reads):
     reads(reading(conf=0.5))
     receipt = _submit_and_process(member, 1)
     with session_scope() as db_session:
-        flow.approve_review(
+        review.approve_review(
             db_session=db_session, receipt_id=receipt.id, actor="staff:li",
             corrections={"total": Decimal("300.00")},
         )
     with session_scope() as db_session, pytest.raises(AppError) as err:
-        flow.approve_review(db_session=db_session, receipt_id=receipt.id, actor="staff:wang")
+        review.approve_review(db_session=db_session, receipt_id=receipt.id, actor="staff:wang")
     assert err.value.code == "receipt_not_in_review" and err.value.status == 409
     assert _ledger(member) == [(receipt.id, 300)]
     with session_scope() as db_session:
-        events = flow.events(db_session=db_session, receipt_id=receipt.id)
+        events = records.events(db_session=db_session, receipt_id=receipt.id)
     reviewed = [e for e in events if e.to_status == Status.APPROVED]
     assert len(reviewed) == 1
     assert reviewed[0].actor == "staff:li"
@@ -113,7 +113,7 @@ def test_desk_cannot_approve_into_an_already_credited_receipt_number(member, rea
     reads(reading(receipt_no=None, conf=0.5, total="88.00"))
     doubtful = _submit_and_process(member, 2)
     with session_scope() as db_session, pytest.raises(AppError) as err:
-        flow.approve_review(
+        review.approve_review(
             db_session=db_session, receipt_id=doubtful.id, actor="staff:li",
             corrections={"receipt_no": "X-1"},
         )
@@ -125,7 +125,7 @@ def test_rejected_receipt_no_longer_blocks_its_bytes(member, reads):
     reads(reading(merchant=None))
     receipt = _submit_and_process(member, 1)
     with session_scope() as db_session:
-        flow.reject_review(
+        review.reject_review(
             db_session=db_session, receipt_id=receipt.id, actor="staff:li", reason="unreadable"
         )
     again = _submit_and_process(member, 1)

@@ -16,7 +16,7 @@ from dedupe.service import PurchaseFields
 from points import ledger
 from points.models import LedgerEntry, Member
 from points.rules import DEFAULT_RULES
-from receipts import flow
+from receipts import manual, review
 from receipts.models import Receipt, Status
 
 
@@ -57,7 +57,7 @@ def _manual(member_code: str, **fields):
     payment = values.pop("payment_method", None)
     with session_scope() as db_session:
         member = db_session.scalar(select(Member).where(Member.code == member_code))
-        receipt = flow.enter_manual(
+        receipt = manual.enter_manual(
             db_session=db_session, member_id=member.id, fields=PurchaseFields(**values),
             payment_method=payment, actor="staff:zhang", confirmed_not_similar=confirmed,
             today=TODAY,
@@ -164,12 +164,12 @@ def test_flow_reversal_takes_the_points_back_once_and_blocks_recrediting(member,
     reads(reading(receipt_no="R-1"))
     receipt = _process(member, 1)
     with session_scope() as db_session:
-        reversed_ = flow.reverse(
+        reversed_ = manual.reverse(
             db_session=db_session, receipt_id=receipt.id, actor="staff:li", reason="整单退货"
         )
         assert (reversed_.status, reversed_.points) == (Status.REVERSED, 0)
     with session_scope() as db_session, pytest.raises(AppError) as err:
-        flow.reverse(db_session=db_session, receipt_id=receipt.id, actor="staff:li", reason="x")
+        manual.reverse(db_session=db_session, receipt_id=receipt.id, actor="staff:li", reason="x")
     assert err.value.code == "receipt_not_approved"
     again = _process(member, 2)  # a new photo of the refunded receipt
     assert again.status == Status.DUPLICATE
@@ -187,7 +187,8 @@ def test_flow_reversal_of_spent_points_is_written_down_when_balance_may_not_go_n
         ledger.redeem(db_session, member_id=member, points=200, key="gift-1", actor="test",
                       reason="兑换礼品")
     with session_scope() as db_session:
-        flow.reverse(db_session=db_session, receipt_id=receipt.id, actor="staff:li", reason="退货")
+        manual.reverse(db_session=db_session, receipt_id=receipt.id, actor="staff:li",
+                       reason="退货")
     with session_scope() as db_session:
         entry = db_session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "reverse"))
         assert (entry.points, entry.detail["unrecovered"]) == (-79, 200)
@@ -207,7 +208,7 @@ def test_flow_two_staff_approving_one_receipt_at_once_credit_once(member, reads,
         barrier.wait()
         try:
             with session_scope() as db_session:
-                flow.approve_review(db_session=db_session, receipt_id=receipt.id, actor=staff)
+                review.approve_review(db_session=db_session, receipt_id=receipt.id, actor=staff)
             outcomes.append("approved")
         except AppError as exc:
             outcomes.append(exc.code)

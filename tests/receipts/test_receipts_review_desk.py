@@ -12,7 +12,7 @@ from sqlalchemy import select
 from accounts.models import AuditEntry
 from core.db import session_scope, utcnow
 from core.errors import AppError
-from receipts import desk, flow, retention, storage
+from receipts import desk, retention, review, storage
 from receipts.models import Receipt, Status
 from training_data.loop import samples
 from training_data.loop.labels import load_labels, normalize_date, normalize_total
@@ -28,7 +28,7 @@ def _in_review(member: int, seed: int) -> str:
 
 def _claim(receipt_id: str, actor: str) -> None:
     with session_scope() as db_session:
-        flow.claim(db_session=db_session, receipt_id=receipt_id, actor=actor)
+        review.claim(db_session=db_session, receipt_id=receipt_id, actor=actor)
 
 
 def test_desk_second_staff_cannot_claim_or_decide_an_item_another_is_working(member, reads):
@@ -37,9 +37,9 @@ def test_desk_second_staff_cannot_claim_or_decide_an_item_another_is_working(mem
     _claim(receipt_id, "staff:li")
     _claim(receipt_id, "staff:li")  # opening it again is fine
     for action in (
-        lambda s: flow.claim(db_session=s, receipt_id=receipt_id, actor="staff:wang"),
-        lambda s: flow.approve_review(db_session=s, receipt_id=receipt_id, actor="staff:wang"),
-        lambda s: flow.reject_review(db_session=s, receipt_id=receipt_id, actor="staff:wang",
+        lambda s: review.claim(db_session=s, receipt_id=receipt_id, actor="staff:wang"),
+        lambda s: review.approve_review(db_session=s, receipt_id=receipt_id, actor="staff:wang"),
+        lambda s: review.reject_review(db_session=s, receipt_id=receipt_id, actor="staff:wang",
                                      reason="unreadable"),
     ):
         with session_scope() as db_session, pytest.raises(AppError) as err:
@@ -47,7 +47,7 @@ def test_desk_second_staff_cannot_claim_or_decide_an_item_another_is_working(mem
         assert (err.value.code, err.value.status) == ("receipt_claimed", 409)
         assert "li" in err.value.message
     with session_scope() as db_session:
-        flow.approve_review(db_session=db_session, receipt_id=receipt_id, actor="staff:li")
+        review.approve_review(db_session=db_session, receipt_id=receipt_id, actor="staff:li")
         receipt = db_session.get(Receipt, receipt_id)
         assert (receipt.status, receipt.claimed_by) == (Status.APPROVED, None)
 
@@ -57,10 +57,10 @@ def test_desk_claim_lapses_and_release_hands_the_item_back(member, reads, monkey
     receipt_id = _in_review(member, 1)
     _claim(receipt_id, "staff:li")
     with session_scope() as db_session:
-        flow.release(db_session=db_session, receipt_id=receipt_id, actor="staff:wang")
+        review.release(db_session=db_session, receipt_id=receipt_id, actor="staff:wang")
     with session_scope() as db_session:
         assert db_session.get(Receipt, receipt_id).claimed_by == "staff:li"  # not wang's
-        flow.release(db_session=db_session, receipt_id=receipt_id, actor="staff:li")
+        review.release(db_session=db_session, receipt_id=receipt_id, actor="staff:li")
     _claim(receipt_id, "staff:wang")
     with session_scope() as db_session:
         db_session.get(Receipt, receipt_id).claimed_at = utcnow() - timedelta(minutes=11)
@@ -71,14 +71,15 @@ def test_desk_next_item_is_the_oldest_nobody_else_holds(member, reads):
     reads(reading(conf=0.5, receipt_no=None))
     first, second = _in_review(member, 1), _in_review(member, 2)
     with session_scope() as db_session:
-        assert flow.claim_next(db_session=db_session, actor="staff:li").id == first
+        assert review.claim_next(db_session=db_session, actor="staff:li").id == first
     with session_scope() as db_session:
-        assert flow.claim_next(db_session=db_session, actor="staff:wang").id == second
+        assert review.claim_next(db_session=db_session, actor="staff:wang").id == second
     with session_scope() as db_session:
-        assert flow.claim_next(db_session=db_session, actor="staff:zhou") is None
-        again = flow.claim_next(db_session=db_session, actor="staff:li")
+        assert review.claim_next(db_session=db_session, actor="staff:zhou") is None
+        again = review.claim_next(db_session=db_session, actor="staff:li")
         assert again.id == first
-        skipped = flow.claim_next(db_session=db_session, actor="staff:li", skip=frozenset({first}))
+        skipped = review.claim_next(db_session=db_session, actor="staff:li",
+                                    skip=frozenset({first}))
         assert skipped is None
 
 
@@ -90,7 +91,7 @@ def test_desk_queue_filters_by_merchant_reason_and_upload_day(member, reads):
 
     def ids(**filters):
         with session_scope() as db_session:
-            return [r.id for r in flow.review_queue(db_session=db_session, **filters)]
+            return [r.id for r in review.review_queue(db_session=db_session, **filters)]
 
     assert ids() == [low, unknown]
     assert ids(merchant_id="m001") == [low]
