@@ -90,11 +90,12 @@ def my_receipts(
     """My receipts, newest first, with status, reasons, fields read, points and why."""
     after = my_receipt(before, member_id, db_session) if before else None
     found = records.of_member(db_session=db_session, member_id=member_id,
-                              statuses=_statuses(status), before=after, limit=limit)
-    earnings = ledger.earnings_of(db_session, [r.id for r in found])
+                              statuses=_statuses(status), before=after, limit=limit + 1)
+    page = found[:limit]
+    earnings = ledger.earnings_of(db_session, [r.id for r in page])
     return ReceiptPage(
-        items=[shopper_receipt(db_session, r, earnings.get(r.id)) for r in found],
-        next_before=found[-1].id if len(found) == limit else None,
+        items=[shopper_receipt(db_session, r, earnings.get(r.id)) for r in page],
+        next_before=page[-1].id if len(found) > limit else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Serving an ASGI app (the fake WeChat) with uvicorn on a local port in a daemon thread."""
+"""Serving an ASGI app (the fake WeChat; tests serve the app too) with uvicorn on a local
+port in a daemon thread."""
 
 import socket
 import threading
@@ -23,13 +24,14 @@ class Running:
         self.sock.close()
 
 
-def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0) -> Running:
+def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off"
+                    ) -> Running:
     """Start ``app`` on ``host:port`` (0: a free port, bound before uvicorn starts, so no
     other process can take it in between); returns once it accepts connections."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                               name="fake-wechat", daemon=True)
     thread.start()
