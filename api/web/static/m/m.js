@@ -308,8 +308,12 @@
       const accepted = await send(blob, false);
       setProgress(1, "上传完成");
       showResult(accepted);
-      if (WAITING.includes(accepted.status)) watch(accepted.id);
-      else loadAfterDecision();
+      if (WAITING.includes(accepted.status)) {
+        watch(accepted.id);
+      } else {  // decided at once (a repeat of a photo): show why
+        showResult(await request(`/receipts/${accepted.id}`));
+        loadAfterDecision();
+      }
     } catch (error) {
       $("progress").hidden = true;
       handle(error);
