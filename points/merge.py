@@ -70,9 +70,10 @@ def _repoint(db_session: Session, name: str, from_id: int, to_id: int) -> int:
 def _move_identity(db_session: Session, survivor: Member, absorbed: Member) -> None:
     """WeChat ids and phone go to the survivor where it has none (both bound: refused)."""
     for name in IDENTITY:
-        if getattr(absorbed, name) and getattr(survivor, name) and \
-                getattr(absorbed, name) != getattr(survivor, name):
-            raise Conflict("member_merge_conflict", "两个会员都已绑定微信，不能自动合并，请到服务台处理")
+        mine, theirs = getattr(survivor, name), getattr(absorbed, name)
+        if mine and theirs and mine != theirs:
+            raise Conflict("member_merge_conflict",
+                           "两个会员都已绑定微信，不能自动合并，请到服务台处理")
     taken = {name: getattr(absorbed, name) for name in IDENTITY}
     phone = (absorbed.phone_hash, absorbed.phone_masked)
     absorbed.openid = absorbed.unionid = absorbed.phone_hash = absorbed.phone_masked = None

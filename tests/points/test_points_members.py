@@ -60,3 +60,14 @@ def test_points_two_sign_ins_at_once_make_one_member(db_url, monkeypatch):
     assert count == 1
     assert len({member_id for member_id, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, True]
+
+
+def test_points_a_merge_knows_every_table_that_refers_to_members():
+    """A table added later with rows of a member must be moved by a merge or named as
+    staying: otherwise a merge would silently leave its rows on the absorbed member."""
+    from core.models import Base
+    from points import merge
+
+    referring = {table.name for table in Base.metadata.sorted_tables if table.name != "member"
+                 for key in table.foreign_keys if key.column.table.name == "member"}
+    assert referring == set(merge.MEMBER_OWNED) | set(merge.NOT_MOVED)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
-# A generated 中国李宁 (m002) receipt the reader approves after the page shrinks it.
+# A generated 星巴克 (m002) receipt the reader approves after the page shrinks it.
 STORE, SEED = "m002", 21
 DECISION_MS = 120_000
 

@@ -410,17 +410,24 @@
     return node;
   }
 
+  function localDay(moment) {
+    const day = new Date(moment);
+    const two = (n) => String(n).padStart(2, "0");
+    return `${day.getFullYear()}-${two(day.getMonth() + 1)}-${two(day.getDate())}`;
+  }
+
   function receiptItem(receipt) {
     const item = element("li");
     item.dataset.receipt = receipt.id;
     item.dataset.status = receipt.status;
     const top = element("div", null, "item-top");
-    top.append(element("span", receipt.merchant || "未识别商户", "item-title"));
+    const title = receipt.merchant || (WAITING.includes(receipt.status) ? "识别中" : "小票");
+    top.append(element("span", title, "item-title"));
     const points = receipt.points ? `+${receipt.points}` : "";
     top.append(element("span", points, "item-points plus"));
     item.append(top);
     const line = element("div", null, "item-top");
-    const when = receipt.date || receipt.created_at.slice(0, 10);
+    const when = receipt.date ? `消费 ${receipt.date}` : `上传 ${localDay(receipt.created_at)}`;
     const amount = receipt.total ? ` · ¥${receipt.total}` : "";
     line.append(element("span", `${when}${amount}`, "small"));
     line.append(element("span", receipt.status_text, `status-tag ${receipt.status}`));
@@ -438,7 +445,7 @@
       `item-points ${sign}`));
     item.append(top);
     item.append(element("p", entry.explanation, "small"));
-    item.append(element("p", entry.created_at.slice(0, 10), "small"));
+    item.append(element("p", localDay(entry.created_at), "small"));
     return item;
   }
 
