@@ -27,11 +27,13 @@ class Running:
 def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off"
                     ) -> Running:
     """Start ``app`` on ``host:port`` (0: a free port, bound before uvicorn starts, so no
-    other process can take it in between); returns once it accepts connections."""
+    other process can take it in between); returns once it accepts connections. No access
+    log: WeChat's URLs carry the AppSecret and codes."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan,
+                                           access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                               name="fake-wechat", daemon=True)
     thread.start()
