@@ -28,9 +28,10 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "chromium not installed: browser tests will skip"
 
+# The fake WeChat (development only) starts with the app: the phone page /m/ signs in with it.
 run: venv fonts
 	$(BIN)/python app.py seed-demo --with-receipts
-	$(BIN)/python app.py serve
+	RP_WECHAT_FAKE=true $(BIN)/python app.py serve
 
 test: venv fonts browser
 	$(BIN)/python -m pytest

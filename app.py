@@ -28,7 +28,8 @@ log = logging.getLogger("receipt_points")
 
 
 def create_app() -> FastAPI:
-    from api import desk, errors, ops, ops_merchants, ops_tuning, shopper
+    from api import desk, errors, ops, ops_merchants, ops_tuning
+    from api.shopper import routes as shopper
     from api.web import pages
     from receipts.jobs import InProcessQueue, get_queue, resume_pending
 
@@ -44,7 +45,7 @@ def create_app() -> FastAPI:
 
     app = FastAPI(title="receipt-points", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    app.include_router(shopper.router)
+    shopper.install(app)
     app.include_router(desk.router)
     app.include_router(ops.router)
     app.include_router(ops_merchants.router)
@@ -73,8 +74,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from core.migrate import upgrade
 
     upgrade()
+    fake = start_fake_wechat()
     uvicorn.run("app:create_app", factory=True, host=args.host, port=args.port)
+    if fake is not None:
+        fake.stop()
     return 0
+
+
+def start_fake_wechat():
+    """With RP_WECHAT_FAKE (development, `make run`): the fake WeChat on its own port, in
+    a thread of this process; the app's WeChat client calls it over HTTP."""
+    from accounts.settings import get_wechat_settings
+    from accounts.wechat.fake import create_fake_app
+    from accounts.wechat.fake.server import serve_in_thread
+    from accounts.wechat.fake.state import FakeWeChatState
+
+    settings = get_wechat_settings()
+    if not settings.fake:
+        return None
+    state = FakeWeChatState(appid=settings.appid, secret=settings.secret.get_secret_value())
+    running = serve_in_thread(create_fake_app(state), port=settings.fake_port)
+    log.info("fake WeChat (development only) at %s; the phone page is /m/", running.url)
+    return running
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -378,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     from core.errors import AppError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO: WeChat's take the AppSecret and codes in them.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -1,4 +1,5 @@
-"""Staff accounts, their login sessions and the audit log of everything staff do."""
+"""Staff accounts, their login sessions, the audit log of everything staff do, and the
+sign-in sessions of members."""
 
 from datetime import datetime
 
@@ -49,3 +50,25 @@ class AuditEntry(Base):
     before: Mapped[dict] = mapped_column(default=dict)
     after: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class MemberSession(Base):
+    """A member's sign-in: a short-lived access token and a refresh token, of which only
+    sha256 digests are stored. Refreshing replaces the pair with a new row of the same
+    ``family`` (one per sign-in); presenting a replaced refresh token again revokes the
+    whole family, since one of the two holders must be a thief."""
+
+    __tablename__ = "member_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    family: Mapped[str] = mapped_column(String(32), index=True)
+    via: Mapped[str] = mapped_column(String(16))  # wechat | phone | refresh | cli
+    access_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refresh_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_why: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

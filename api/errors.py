@@ -20,7 +20,9 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 
 async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-    return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+    headers = getattr(exc, "headers", None)  # e.g. Retry-After of a 429
+    return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status,
+                        headers=headers)
 
 
 async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,6 +3,7 @@
 from sqlalchemy.orm import Session
 
 from api.schemas import LedgerEntryRead, Reason, ReceiptRead, ReviewItem
+from api.shopper.schemas import ShopperReceipt
 from merchants import service as merchant_service
 from points.explain import KIND_TEXT, explain
 from points.models import LedgerEntry, Member
@@ -34,6 +35,13 @@ def _base_fields(db_session: Session, receipt: Receipt) -> dict:
 
 def receipt_read(db_session: Session, receipt: Receipt) -> ReceiptRead:
     return ReceiptRead(**_base_fields(db_session, receipt))
+
+
+def shopper_receipt(db_session: Session, receipt: Receipt, earning: LedgerEntry | None
+                    ) -> ShopperReceipt:
+    """What the shopper sees: the receipt and, when it earned, the sentence explaining how."""
+    return ShopperReceipt(**_base_fields(db_session, receipt),
+                          points_explanation=explain(earning) if earning else None)
 
 
 def review_item(db_session: Session, receipt: Receipt) -> ReviewItem:

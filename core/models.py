@@ -1,11 +1,18 @@
 """Every domain's models, imported in one place so the metadata is complete
 (for Alembic and for tests)."""
 
-from accounts.models import AuditEntry, StaffAccount, StaffSession
+from accounts.models import AuditEntry, MemberSession, StaffAccount, StaffSession
 from core.db import Base
 from dedupe.models import CreditClaim, FingerprintRecord
 from merchants.models import Merchant, TemplateVersion
-from points.models import LedgerAllocation, LedgerEntry, Member, RuleVersion, TierChange
+from points.models import (
+    LedgerAllocation,
+    LedgerEntry,
+    Member,
+    MemberMerge,
+    RuleVersion,
+    TierChange,
+)
 from receipts.models import Receipt, ReceiptEvent
 from training_data.loop.models import TrainingSample
 
@@ -17,6 +24,8 @@ __all__ = [
     "LedgerAllocation",
     "LedgerEntry",
     "Member",
+    "MemberMerge",
+    "MemberSession",
     "Merchant",
     "Receipt",
     "ReceiptEvent",

@@ -5,7 +5,7 @@ from decimal import Decimal
 from points.models import LedgerEntry
 
 KIND_TEXT = {"earn": "消费积分", "redeem": "积分兑换", "expire": "积分过期", "reverse": "积分冲红",
-             "adjust": "积分调整"}
+             "adjust": "积分调整", "merge": "会员合并"}
 CAP_TEXT = {"member_daily_points": "已达每日积分上限",
             "member_store_daily_points": "已达同一商户每日积分上限"}
 
@@ -14,6 +14,8 @@ def explain(entry: LedgerEntry) -> str:
     detail = entry.detail or {}
     if entry.kind == "earn" and "base_points" in detail:
         return _earning(entry, detail)
+    if entry.kind == "merge":
+        return f"{entry.reason}。"
     if entry.kind == "reverse":
         notes = [f"{n} 分{why}" for n, why in ((detail.get("unrecovered", 0), "已使用，未能扣回"),
                                                (detail.get("expired", 0), "已过期，无需扣回")) if n]

@@ -159,6 +159,20 @@ def _take_from_lots(db_session: Session, debit: LedgerEntry, points: int, first:
         points -= taken
 
 
+def settle_debts(db_session: Session, member_id: int) -> None:
+    """Cover what is owed with the points lots still hold (after a merge brought one
+    member's debts and the other's lots together), as the next earning would have."""
+    lots = [[lot, left] for lot, left in open_lots(db_session, member_id)]
+    for debit, owed in debts(db_session, member_id):
+        for pair in lots:
+            taken = min(pair[1], owed)
+            if taken:
+                db_session.add(LedgerAllocation(debit_id=debit.id, credit_id=pair[0].id,
+                                                points=taken))
+                pair[1], owed = pair[1] - taken, owed - taken
+    db_session.flush()
+
+
 def _repay_debts(db_session: Session, lot: LedgerEntry) -> None:
     left = lot.points
     for debit, owed in debts(db_session, lot.member_id):
@@ -287,6 +301,13 @@ def history(
 
 def earning_of(db_session: Session, receipt_id: str) -> LedgerEntry | None:
     return by_key(db_session, earn_key(receipt_id))
+
+
+def earnings_of(db_session: Session, receipt_ids: list[str]) -> dict[str, LedgerEntry]:
+    """The earn entries of several receipts at once, by receipt id."""
+    keys = [earn_key(receipt_id) for receipt_id in receipt_ids]
+    found = db_session.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key.in_(keys)))
+    return {entry.receipt_id: entry for entry in found}
 
 
 def earn_key(receipt_id: str) -> str:

@@ -20,17 +20,24 @@ class Member(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
+    # The mini-program's openid (unique: one member per WeChat user of the mall's app) and
+    # the open platform's unionid when WeChat gives one (maps the mall's other apps).
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64), index=True)
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     phone_masked: Mapped[str | None] = mapped_column(String(16))
     tier: Mapped[str] = mapped_column(String(16), default="standard")
     tier_expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     points_balance: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when this member was merged into another: it holds nothing any more and
+    # cannot sign in; lookups by its code lead to the survivor.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LedgerEntry(Base):
-    """One signed points movement. Rows are never updated or deleted.
+    """One signed points movement. Rows are never updated or deleted; only their owner
+    changes when two members are merged (points/merge.py).
 
     ``idempotency_key`` is unique: ``earn:receipt:<id>`` makes a second credit of the
     same receipt impossible at the database level, whichever worker tries it.
@@ -42,7 +49,8 @@ class LedgerEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # earn | redeem | expire | reverse | adjust
+    # earn | redeem | expire | reverse | adjust | merge (0 points: a note of the merge)
+    kind: Mapped[str] = mapped_column(String(16))
     points: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     receipt_id: Mapped[str | None] = mapped_column(ForeignKey("receipt.id"), index=True)
@@ -96,4 +104,18 @@ class TierChange(Base):
     to_tier: Mapped[str] = mapped_column(String(16))
     growth: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(32))  # upgrade | retained | downgrade
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MemberMerge(Base):
+    """One member merged into another (a desk-created member found by the phone number a
+    WeChat member bound): who, when, and what moved."""
+
+    __tablename__ = "member_merge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    to_member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    moved: Mapped[dict] = mapped_column(default=dict)  # rows per table, points
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,7 @@ staff may correct."""
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
@@ -35,6 +35,21 @@ def get_for_update(db_session: Session, receipt_id: str) -> Receipt:
     if receipt is None:
         raise NotFound("receipt_not_found", "找不到这张小票")
     return receipt
+
+
+def of_member(
+    *, db_session: Session, member_id: int, statuses: tuple[str, ...] = (),
+    before: Receipt | None = None, limit: int = 20
+) -> list[Receipt]:
+    """A member's receipts, newest first; ``before`` continues after that receipt."""
+    query = select(Receipt).where(Receipt.member_id == member_id)
+    if statuses:
+        query = query.where(Receipt.status.in_(statuses))
+    if before is not None:
+        query = query.where(tuple_(Receipt.created_at, Receipt.id)
+                            < tuple_(before.created_at, before.id))
+    order = (Receipt.created_at.desc(), Receipt.id.desc())
+    return list(db_session.scalars(query.order_by(*order).limit(limit)))
 
 
 def events(*, db_session: Session, receipt_id: str) -> list[ReceiptEvent]:

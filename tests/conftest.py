@@ -140,3 +140,23 @@ def redis_url():
     yield REDIS_URL
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def fake_wechat(monkeypatch):
+    """The fake WeChat served over real HTTP on a free port, and the app's WeChat settings
+    pointing at it (RP_WECHAT_FAKE on: the app offers the development sign-in). Yields
+    the fake's state: ``fake_wechat.issue_code(openid)`` plays wx.login."""
+    from accounts.wechat.fake import create_fake_app
+    from accounts.wechat.fake.server import serve_in_thread
+    from accounts.wechat.fake.state import FakeWeChatState
+
+    state = FakeWeChatState(appid="wx-test-app", secret="test-secret")
+    running = serve_in_thread(create_fake_app(state))
+    for key, value in (("BASE_URL", running.url), ("APPID", state.appid),
+                       ("SECRET", state.secret), ("FAKE", "true")):
+        monkeypatch.setenv(f"RP_WECHAT_{key}", value)
+    reset_caches()
+    yield state
+    running.stop()
+    reset_caches()

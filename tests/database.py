@@ -17,6 +17,11 @@ CACHED_GETTERS = (
     ("points.settings", "get_points_settings"),
     ("points.rules", "default_rules"),
     ("receipts.jobs", "get_queue"),
+    ("accounts.settings", "get_wechat_settings"),
+    ("accounts.settings", "get_member_session_settings"),
+    ("accounts.wechat.client", "get_wechat"),
+    ("api.ratelimit", "get_limiter"),
+    ("api.shopper.settings", "get_shopper_settings"),
 )
 
 

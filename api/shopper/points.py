@@ -1,66 +1,41 @@
-"""Shopper API (mini-program / H5): upload receipts, follow their status, see points."""
+"""My membership: who I am, balance, tier and growth, what expires, the points history;
+and what the phone page needs to know about this server."""
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, Query
 
+from accounts.settings import get_wechat_settings
 from api.auth import CurrentMemberId
 from api.deps import DbSession
-from api.presenters import ledger_entry_read, receipt_read
+from api.presenters import ledger_entry_read
 from api.schemas import (
     ExpiringRead,
     HistoryPage,
     NextTierRead,
     PointsRead,
-    ReceiptAccepted,
-    ReceiptRead,
     TierRead,
 )
+from api.shopper.auth import member_brief
+from api.shopper.schemas import ClientConfig, MemberBrief
+from api.shopper.settings import get_shopper_settings
 from core.clock import local_today
-from core.errors import NotFound
-from ocr.errors import image_too_large
 from ocr.settings import get_ocr_settings
 from points import account, ledger
 from points import service as points_service
-from receipts import flow
-from receipts.jobs import get_queue
-from receipts.messages import STATUS_TEXT
-from receipts.models import Receipt, Status
 
 router = APIRouter(prefix="/api/v1", tags=["shopper"])
 
 
-async def _read_capped(upload: UploadFile) -> bytes:
-    limit = get_ocr_settings().max_upload_bytes
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise image_too_large(limit)
-    return data
+@router.get("/client-config", response_model=ClientConfig)
+def client_config() -> ClientConfig:
+    """Limits the phone page applies before uploading; whether a test sign-in exists."""
+    return ClientConfig(dev_sign_in=get_wechat_settings().fake,
+                        photo_long_side=get_shopper_settings().photo_long_side,
+                        max_upload_bytes=get_ocr_settings().max_upload_bytes)
 
 
-@router.post("/receipts", status_code=status.HTTP_202_ACCEPTED, response_model=ReceiptAccepted)
-async def upload_receipt(
-    member_id: CurrentMemberId, db_session: DbSession, image: UploadFile = File(...)
-) -> ReceiptAccepted:
-    """Upload a receipt photo; it is read in the background. Poll GET /receipts/{id}."""
-    data = await _read_capped(image)
-    member = points_service.get_or_raise(db_session=db_session, member_id=member_id)
-    receipt = flow.submit_photo(
-        db_session=db_session, member_id=member.id, data=data, actor=f"member:{member.code}"
-    )
-    db_session.commit()
-    if receipt.status == Status.RECEIVED:
-        get_queue().enqueue(receipt.id)
-    return ReceiptAccepted(
-        id=receipt.id, status=receipt.status, status_text=STATUS_TEXT[receipt.status]
-    )
-
-
-@router.get("/receipts/{receipt_id}", response_model=ReceiptRead)
-def get_receipt(receipt_id: str, member_id: CurrentMemberId, db_session: DbSession) -> ReceiptRead:
-    """One of my receipts: status, what was read, points, reasons."""
-    receipt = db_session.get(Receipt, receipt_id)
-    if receipt is None or receipt.member_id != member_id:
-        raise NotFound("receipt_not_found", "找不到这张小票")
-    return receipt_read(db_session, receipt)
+@router.get("/members/me", response_model=MemberBrief)
+def me(member_id: CurrentMemberId, db_session: DbSession) -> MemberBrief:
+    return member_brief(points_service.get_or_raise(db_session=db_session, member_id=member_id))
 
 
 @router.get("/members/me/points", response_model=PointsRead)
