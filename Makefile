@@ -28,6 +28,8 @@ browser:
 	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "chromium not installed: browser tests will skip"
 
+# The demo runs the WeChat Pay 智慧商圈 channel against the fake WeChat Pay (test keys).
+run: export RP_WECHATPAY_DEMO ?= true
 run: venv fonts
 	$(BIN)/python app.py seed-demo --with-receipts
 	$(BIN)/python app.py serve

@@ -2,6 +2,7 @@
 (for Alembic and for tests)."""
 
 from accounts.models import AuditEntry, StaffAccount, StaffSession
+from channels.wechatpay.models import PointsSync, WechatPayment, WechatRefund
 from core.db import Base
 from dedupe.models import CreditClaim, FingerprintRecord
 from merchants.models import Merchant, TemplateVersion
@@ -18,6 +19,7 @@ __all__ = [
     "LedgerEntry",
     "Member",
     "Merchant",
+    "PointsSync",
     "Receipt",
     "ReceiptEvent",
     "RuleVersion",
@@ -26,4 +28,6 @@ __all__ = [
     "TemplateVersion",
     "TierChange",
     "TrainingSample",
+    "WechatPayment",
+    "WechatRefund",
 ]

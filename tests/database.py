@@ -17,6 +17,8 @@ CACHED_GETTERS = (
     ("points.settings", "get_points_settings"),
     ("points.rules", "default_rules"),
     ("receipts.jobs", "get_queue"),
+    ("channels.wechatpay.settings", "get_wechatpay_settings"),
+    ("channels.wechatpay.keys", "get_keyring"),
 )
 
 
