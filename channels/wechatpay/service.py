@@ -8,7 +8,7 @@ refunds cover what was paid, takes the points back (冲红). Functions flush, ne
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from accounts import service as accounts
@@ -45,20 +45,18 @@ def receive(db_session: Session, notification: Notification) -> str:
 def receive_payment(
     db_session: Session, *, notification_id: str, payment: MallTransaction
 ) -> WechatPayment:
-    """Record and settle a payment, once: a repeat delivery finds the first one's row."""
-    row = WechatPayment(
+    """Record and settle a payment, once: a repeat delivery finds the first one's row
+    (a concurrent one waits for the first to commit, then finds it)."""
+    created = insert_once(db_session, WechatPayment, "transaction_id", dict(
         transaction_id=payment.transaction_id, notification_id=notification_id,
         mchid=payment.mchid, shop_number=payment.shop_number, shop_name=payment.shop_name,
         merchant_name=payment.merchant_name, appid=payment.appid, openid=payment.openid,
         amount_fen=payment.amount, paid_at=payment.time_end, commit_tag=payment.commit_tag,
         status=PaymentStatus.RECEIVED,
-    )
-    try:
-        with db_session.begin_nested():
-            db_session.add(row)
-    except IntegrityError:
-        return _payment_by_transaction(db_session, payment.transaction_id)
-    settle(db_session, row)
+    ))
+    row = _payment_by_transaction(db_session, payment.transaction_id)
+    if created:
+        settle(db_session, row)
     return row
 
 
@@ -111,22 +109,17 @@ def receive_refund(db_session: Session, *, notification_id: str, refund: MallRef
     """Record a refund once; when refunds cover the payment, reverse its points."""
     payment = db_session.scalar(select(WechatPayment).where(
         WechatPayment.transaction_id == refund.transaction_id).with_for_update())
-    row = WechatRefund(
+    created = insert_once(db_session, WechatRefund, "refund_id", dict(
         refund_id=refund.refund_id, transaction_id=refund.transaction_id,
         notification_id=notification_id, pay_amount_fen=refund.pay_amount,
         refund_amount_fen=refund.refund_amount, refunded_at=refund.refund_time,
         outcome=RefundOutcome.PAYMENT_UNKNOWN, payment_id=payment.id if payment else None,
         receipt_id=payment.receipt_id if payment else None,
-    )
-    try:
-        with db_session.begin_nested():
-            db_session.add(row)
-    except IntegrityError:
-        return db_session.scalar(select(WechatRefund).where(
-            WechatRefund.refund_id == refund.refund_id))
-    if payment is not None:
+    ))
+    row = db_session.scalar(select(WechatRefund).where(WechatRefund.refund_id == refund.refund_id))
+    if created and payment is not None:
         row.outcome = _reverse_when_covered(db_session, payment, row)
-    db_session.flush()
+        db_session.flush()
     return row
 
 
@@ -158,6 +151,19 @@ def record_rejection(db_session: Session, *, code: str, serial: str | None,
                     target_type="wechatpay_notification",
                     target_id=(serial or "")[:64] or None,
                     after={"code": code, "client": client, "bytes": size})
+
+
+def insert_once(db_session: Session, model, key: str, values: dict) -> bool:
+    """INSERT … ON CONFLICT (key) DO NOTHING; True when this call inserted the row.
+
+    Not a savepoint: on SQLite (pysqlite) a SAVEPOINT opening a transaction is committed
+    by its RELEASE, so a first write in ``begin_nested`` would survive a later rollback.
+    """
+    dialect = db_session.get_bind().dialect.name
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (build(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+                 .returning(model.id))
+    return db_session.execute(statement).first() is not None
 
 
 def _payment_by_transaction(db_session: Session, transaction_id: str) -> WechatPayment:
