@@ -11,6 +11,7 @@ schedule until answered 2xx, then shows what the service made of it.
 """
 
 import argparse
+import logging
 import time
 from decimal import Decimal
 
@@ -130,6 +131,7 @@ def _deliver(fake, body: bytes, args: argparse.Namespace) -> bool:
     from channels.wechatpay.settings import get_wechatpay_settings
 
     url = (args.url or get_wechatpay_settings().service_url).rstrip("/") + NOTIFY_PATH
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # each try is printed below
     with httpx.Client(timeout=10) as http:
         def post(headers: dict, raw: bytes) -> int:
             try:
