@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import DbSession
 from api.errors import error_body
-from channels.wechatpay import notification, pump
+from channels.wechatpay import notification, outbox, pump
 from channels.wechatpay import service as wechatpay
 from channels.wechatpay.fake import FakeWechatPay
 from channels.wechatpay.keys import demo_keys, get_keyring
@@ -84,6 +84,7 @@ def start() -> None:
     if not settings.active:
         return
     get_keyring()
+    outbox.default_client(settings).close()  # the merchant key for points syncs is there
     if settings.sync_in_process:
         pump.start(settings.sync_poll_seconds)
 

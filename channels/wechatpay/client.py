@@ -16,6 +16,7 @@ import httpx
 
 from channels.wechatpay import crypto, notification
 from channels.wechatpay.keys import KeyRing
+from core.errors import AppError
 
 POINTS_NOTIFY_PATH = "/v3/businesscircle/points/notify"
 
@@ -37,12 +38,18 @@ class WechatPayClient:
     def __init__(self, keyring: KeyRing, base_url: str, *, http: httpx.Client | None = None,
                  timeout: float = 10.0, tolerance_seconds: int = 300):
         if keyring.merchant_key is None or not keyring.mchid or not keyring.merchant_serial:
-            raise ValueError("points sync needs RP_WECHATPAY_MCHID, MERCHANT_PRIVATE_KEY "
-                             "and MERCHANT_SERIAL")
+            raise AppError("wechatpay_misconfigured", "积分同步需要配置 RP_WECHATPAY_MCHID、"
+                           "RP_WECHATPAY_MERCHANT_PRIVATE_KEY 和 RP_WECHATPAY_MERCHANT_SERIAL",
+                           status=503)
         self.keyring = keyring
         self.url = base_url.rstrip("/") + POINTS_NOTIFY_PATH
+        self._owns_http = http is None
         self.http = http or httpx.Client(timeout=timeout)
         self.tolerance_seconds = tolerance_seconds
+
+    def close(self) -> None:
+        if self._owns_http:
+            self.http.close()
 
     def notify_points(self, body: dict) -> None:
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -90,13 +90,17 @@ def send_due(
 ) -> SendReport:
     """Send up to ``limit`` syncs that are due; the function a worker or scheduler calls."""
     settings = get_wechatpay_settings()
-    report = SendReport()
-    for _ in range(limit or settings.sync_batch):
-        claimed = _claim_next(now or utcnow(), settings)
-        if claimed is None:
-            break
-        client = client or default_client(settings)
-        _send(claimed, client, settings, report)
+    report, owned = SendReport(), None
+    try:
+        for _ in range(limit or settings.sync_batch):
+            claimed = _claim_next(now or utcnow(), settings)
+            if claimed is None:
+                break
+            client = client or (owned := default_client(settings))
+            _send(claimed, client, settings, report)
+    finally:
+        if owned is not None:
+            owned.close()
     return report
 
 
