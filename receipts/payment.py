@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import local_today, local_zone
 from dedupe import service as dedupe
+from points import ledger
 from receipts import decision, manual, records
 from receipts.models import Channel, Receipt, Status
 
@@ -25,7 +26,12 @@ def enter_payment(
     *, db_session: Session, member_id: int, merchant_id: str, paid_at: datetime, total: Decimal,
     transaction_id: str, actor: str, today: date | None = None
 ) -> Receipt:
-    """Record a paid purchase and decide it at once; the caller keeps the outcome."""
+    """Record a paid purchase and decide it at once; the caller keeps the outcome.
+
+    The member is locked before any row refers to it: a row referring to it holds a
+    key-share lock on it, and two such transactions would then deadlock on the ledger's
+    FOR UPDATE (PostgreSQL)."""
+    ledger.lock_member(db_session, member_id)
     today = today or local_today()
     local = paid_at.astimezone(local_zone())
     receipt = Receipt(

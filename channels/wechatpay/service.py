@@ -18,6 +18,7 @@ from channels.wechatpay.notification import MallRefund, MallTransaction, Notific
 from channels.wechatpay.settings import get_wechatpay_settings
 from core.db import utcnow
 from core.errors import Conflict, NotFound
+from points import ledger
 from points.models import Member
 from receipts import payment as payment_receipts
 from receipts import records
@@ -68,6 +69,8 @@ def settle(db_session: Session, row: WechatPayment) -> None:
     ours = not settings.appid or row.appid == settings.appid
     member = (matching.member_for_openid(db_session, openid=row.openid,
                                          create=settings.create_members) if ours else None)
+    if member is not None:  # before any row refers to it (see payment.enter_payment)
+        ledger.lock_member(db_session, member.id)
     row.merchant_id = store.id if store else None
     row.member_id = member.id if member else None
     reason = ("store_unknown" if store is None else "member_unknown" if member is None

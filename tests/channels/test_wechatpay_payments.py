@@ -309,3 +309,43 @@ def test_the_endpoint_is_closed_until_configured(client, notify, fake, monkeypat
     answer = notify(fake.payment(mchid=UNIQLO_MCHID, openid=OPENID, amount_fen=100))
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "wechatpay_disabled"
     _nothing_stored()
+
+
+def test_two_receipts_of_one_transaction_at_once_credit_once(demo_mall, shopper):
+    """The tx: claim key is the database's: whichever evidence of a payment (a photo that
+    reads its 微信支付单号, in phase 2) comes second or at the same moment is a duplicate."""
+    from receipts import payment as payment_receipts
+
+    together = threading.Barrier(2)
+
+    def enter(_) -> tuple[str, str, str | None]:
+        together.wait()
+        with session_scope() as db_session:
+            receipt = payment_receipts.enter_payment(
+                db_session=db_session, member_id=shopper, merchant_id="m001",
+                paid_at=datetime.now(UTC), total=Decimal("99.00"), transaction_id="T-twice",
+                actor="test")
+            return receipt.id, receipt.status, receipt.duplicate_of
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(enter, range(2)), key=lambda o: o[1])
+    (first, approved, _), (_, duplicate, original) = outcomes
+    assert (approved, duplicate, original) == ("approved", "duplicate", first)
+    assert _count(LedgerEntry) == 1
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_two_payments_of_one_member_at_once_are_both_credited(notify, fake, shopper, trial):
+    bodies = [fake.payment(mchid=UNIQLO_MCHID, openid=OPENID, amount_fen=fen,
+                           transaction_id=f"T-both-{trial}-{fen}") for fen in (1000, 2000)]
+    together = threading.Barrier(2)
+
+    def deliver(body: bytes) -> int:
+        together.wait()
+        return notify(body).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(deliver, bodies)) == [200, 200]
+    with session_scope() as db_session:
+        assert db_session.get(Member, shopper).points_balance == 30
+    assert _count(PointsSync) == 2
