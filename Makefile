@@ -29,6 +29,8 @@ browser:
 	  echo "chromium not installed: browser tests will skip"
 
 # The fake WeChat (development only) starts with the app: the phone page /m/ signs in with it.
+# The demo runs the WeChat Pay 智慧商圈 channel against the fake WeChat Pay (test keys).
+run: export RP_WECHATPAY_DEMO ?= true
 run: venv fonts
 	$(BIN)/python app.py seed-demo --with-receipts
 	RP_WECHAT_FAKE=true $(BIN)/python app.py serve

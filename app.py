@@ -9,6 +9,8 @@
     python app.py report daily [--date D] [--out FILE.csv]
     python app.py rules show [--date D] | rules publish FILE --effective D
     python app.py points nightly [--date D]
+    python app.py channels wechat-pay simulate --member CODE --store ID --amount 128.00
+    python app.py channels wechat-pay simulate-refund | send-syncs
 """
 
 import argparse
@@ -28,7 +30,7 @@ log = logging.getLogger("receipt_points")
 
 
 def create_app() -> FastAPI:
-    from api import desk, errors, ops, ops_merchants, ops_tuning
+    from api import channels, desk, errors, ops, ops_merchants, ops_tuning
     from api.shopper import routes as shopper
     from api.web import pages
     from receipts.jobs import InProcessQueue, get_queue, resume_pending
@@ -39,7 +41,9 @@ def create_app() -> FastAPI:
         resumed = resume_pending(queue)
         if resumed:
             log.info("re-enqueued %d unfinished receipts", resumed)
+        channels.start()
         yield
+        channels.stop()
         if isinstance(queue, InProcessQueue):
             queue.shutdown()
 
@@ -50,6 +54,7 @@ def create_app() -> FastAPI:
     app.include_router(ops.router)
     app.include_router(ops_merchants.router)
     app.include_router(ops_tuning.router)
+    channels.install(app)
     pages.install(app)
 
     @app.get("/healthz", tags=["ops"])
@@ -141,6 +146,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
         print(line)
     if args.with_receipts:
         print(seed_demo_receipts(member_id))
+    print("微信支付无感积分演示（服务以 RP_WECHATPAY_DEMO=true 运行时）：python app.py channels "
+          "wechat-pay simulate --member M000001 --store m001 --amount 128.00")
     return 0
 
 
@@ -386,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     nightly = points_sub.add_parser("nightly", help="expire due points, review tiers (cron)")
     nightly.add_argument("--date", type=date.fromisoformat, help="default: today")
     nightly.set_defaults(func=cmd_points_nightly)
+
+    from channels.wechatpay.cli import add_commands as add_channel_commands
+
+    add_channel_commands(sub)
 
     token = sub.add_parser("token", help="issue a signed token for local use")
     token.add_argument("kind", choices=["member", "staff"])

@@ -2,6 +2,7 @@
 (for Alembic and for tests)."""
 
 from accounts.models import AuditEntry, MemberSession, StaffAccount, StaffSession
+from channels.wechatpay.models import PointsSync, WechatPayment, WechatRefund
 from core.db import Base
 from dedupe.models import CreditClaim, FingerprintRecord
 from merchants.models import Merchant, TemplateVersion
@@ -27,6 +28,7 @@ __all__ = [
     "MemberMerge",
     "MemberSession",
     "Merchant",
+    "PointsSync",
     "Receipt",
     "ReceiptEvent",
     "RuleVersion",
@@ -35,4 +37,6 @@ __all__ = [
     "TemplateVersion",
     "TierChange",
     "TrainingSample",
+    "WechatPayment",
+    "WechatRefund",
 ]

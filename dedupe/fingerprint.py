@@ -33,14 +33,20 @@ def bands(h: int) -> list[int]:
     return [(unsigned >> (i * BAND_BITS)) & mask for i in range(BANDS)]
 
 
-def claim_keys(*, sha256: str, merchant_id: str | None, receipt_no: str | None) -> list[str]:
+def claim_keys(
+    *, sha256: str, merchant_id: str | None, receipt_no: str | None,
+    transaction_id: str | None = None
+) -> list[str]:
     """Keys that only one credited receipt may hold, across every channel.
 
-    The photo's bytes and, where printed, the merchant's receipt number identify a
-    purchase for certain. Merchant + time + amount alone do not (two identical coffees
-    in one minute are possible), so a match on those goes to review, not to a claim.
+    The photo's bytes, the WeChat Pay order number (unique across WeChat Pay) and, where
+    printed, the merchant's receipt number identify a purchase for certain. Merchant +
+    time + amount alone do not (two identical coffees in one minute are possible), so a
+    match on those goes to review, not to a claim.
     """
     keys = [f"sha:{sha256}"] if sha256 else []
+    if transaction_id:
+        keys.append(f"tx:{transaction_id}")
     if merchant_id and receipt_no:
         keys.append(f"no:{merchant_id}:{normalize_receipt_no(receipt_no)}")
     return keys

@@ -27,6 +27,7 @@ class FingerprintRecord(Base):
     purchase_time: Mapped[time | None] = mapped_column(Time)
     total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     receipt_no: Mapped[str | None] = mapped_column(String(64))
+    transaction_id: Mapped[str | None] = mapped_column(String(64), index=True)
     live: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -20,6 +20,7 @@ class PurchaseFields:
     purchase_time: time | None
     total: Decimal | None
     receipt_no: str | None
+    transaction_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def index_fields(*, db_session: Session, receipt_id: str, fields: PurchaseFields
     record.purchase_time = fields.purchase_time
     record.total = fields.total
     record.receipt_no = normalize_receipt_no(fields.receipt_no) if fields.receipt_no else None
+    record.transaction_id = fields.transaction_id
     db_session.flush()
 
 
@@ -96,7 +98,8 @@ def claim(*, db_session: Session, receipt_id: str) -> str | None:
     """
     record = db_session.get(FingerprintRecord, receipt_id)
     keys = claim_keys(
-        sha256=record.sha256, merchant_id=record.merchant_id, receipt_no=record.receipt_no
+        sha256=record.sha256, merchant_id=record.merchant_id, receipt_no=record.receipt_no,
+        transaction_id=record.transaction_id,
     )
     for key in keys:
         holder = db_session.get(CreditClaim, key)

@@ -23,7 +23,7 @@ from points.models import Member, MemberMerge, TierChange
 
 # Tables whose rows belong to one member (a member_id column) and move in a merge. A
 # table of another package is named, not imported: points knows nothing of receipts.
-MEMBER_OWNED = ("receipt", "ledger_entry", "tier_change")
+MEMBER_OWNED = ("receipt", "ledger_entry", "tier_change", "wechat_payment")
 # Tables with a member_id that stay: sessions are revoked (accounts), merges are history.
 NOT_MOVED = ("member_session", "member_merge")
 IDENTITY = ("openid", "unionid")

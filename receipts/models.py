@@ -41,6 +41,8 @@ class Receipt(Base):
     purchase_time: Mapped[time | None] = mapped_column(Time)
     total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     receipt_no: Mapped[str | None] = mapped_column(String(64))
+    # WeChat Pay's order number (微信支付单号) of the purchase, where the evidence carries it.
+    transaction_id: Mapped[str | None] = mapped_column(String(64), index=True)
     payment_method: Mapped[str | None] = mapped_column(String(16))
     confidence: Mapped[dict] = mapped_column(default=dict)
     reasons: Mapped[list] = mapped_column(default=list)

@@ -72,6 +72,7 @@ def index_fields(db_session: Session, receipt: Receipt) -> None:
             purchase_time=receipt.purchase_time,
             total=receipt.total,
             receipt_no=receipt.receipt_no,
+            transaction_id=receipt.transaction_id,
         ),
     )
 

@@ -22,6 +22,8 @@ CACHED_GETTERS = (
     ("accounts.wechat.client", "get_wechat"),
     ("api.ratelimit", "get_limiter"),
     ("api.shopper.settings", "get_shopper_settings"),
+    ("channels.wechatpay.settings", "get_wechatpay_settings"),
+    ("channels.wechatpay.keys", "get_keyring"),
 )
 
 

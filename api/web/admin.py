@@ -19,6 +19,8 @@ ACTION_TEXT = {
     "merchant_create": "新增商户", "merchant_update": "修改商户", "merchant_import": "导入商户",
     "sample_upload": "上传样本", "sample_label": "标注样本", "sample_delete": "删除样本",
     "template_publish": "发布模板", "template_rollback": "回滚模板", "auto_approve": "自动审核设置",
+    "wechatpay_rejected": "拒收微信支付通知", "wechatpay_rematch": "重新匹配微信支付",
+    "wechatpay_event_ignored": "忽略微信支付通知",
 }
 
 

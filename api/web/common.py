@@ -50,6 +50,9 @@ DONE_TEXT = {
     "auto_approve_saved": "自动审核设置已保存",
     "sample_labelled": "样本标注已保存",
     "sample_deleted": "样本已删除",
+    "payment_settled": "已重新匹配并按积分规则处理",
+    "payment_still_unmatched": "仍未能对应商户或会员，请先补全资料",
+    "sync_requeued": "已重新排队发送积分同步",
 }
 
 
