@@ -14,6 +14,10 @@ class OcrSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RP_OCR_", env_file=".env", extra="ignore")
 
     backend: Literal["rapidocr", "paddleocr"] = "rapidocr"
+    # Inference runtime of the rapidocr backend. "auto": OpenVINO where it is installed and
+    # loads, else onnxruntime (the reason logged); "openvino" fails start-up when it cannot
+    # load. Measured with `make bench`: see ocr/backends/runtimes.py.
+    runtime: Literal["auto", "openvino", "onnxruntime"] = "auto"
     max_upload_bytes: int = Field(15 * MB, gt=0)
     # Checked from the image header before decoding: guards against decompression bombs.
     max_pixels: int = Field(40_000_000, gt=0)
@@ -29,8 +33,8 @@ class OcrSettings(BaseSettings):
     # after the same measurement: dividing by the paper's light (blurred 10 -> 5) and unsharp
     # masking (blurred 10 -> 9).
     equalize_contrast: bool = True
-    # Threads per OCR call (onnxruntime intra-op, Paddle's cpu_threads): N workers on N cores
-    # must not fight.
+    # Threads per OCR call (OpenVINO's inference threads, onnxruntime's intra-op threads,
+    # Paddle's cpu_threads): N workers on N cores must not fight.
     threads: int = Field(2, ge=1)
     # RapidOCR recogniser: PP-OCRv6 "small" (accurate, ~40 ms a line on one core), "tiny"
     # (~7 ms a line, more misreads) or "cascade": tiny for every line, small again for the
