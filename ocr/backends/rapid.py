@@ -74,22 +74,28 @@ class RapidOcrBackend:
         self._min_score = settings.min_text_score
         # RapidOCR rewrites its own state on every call (its issue #724): one call at a time.
         self._lock = threading.Lock()
-        self._load_models()
+        self._load_models(settings.threads)
 
-    def _load_models(self) -> None:
+    def _load_models(self, threads: int) -> None:
         """RapidOCR loads each model on its first use; use them all now, so that a broken
         model fails at start-up and the first receipt does not wait for the loading."""
         sample = np.full((64, 256, 3), 255, np.uint8)
         # Some text, or RapidOCR logs a warning about finding none.
         cv2.putText(sample, "2026 128", (8, 46), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)
         try:
-            self.read(sample)
-            self.recognize([sample])
+            self._use_models(sample)
+            if self.runtime == "openvino":
+                runtimes.recompile_openvino((self._engine, self._accurate), threads)
+                self._use_models(sample)
         except Exception as exc:  # the runtimes report a bad model file in many ways
             raise OcrBackendUnavailable(
                 BACKEND_NAME, f"模型在 {self.runtime} 上加载失败：{exc}"
             ) from exc
         logger.info("OCR models loaded on %s", self.runtime)
+
+    def _use_models(self, sample: np.ndarray) -> None:
+        self.read(sample)
+        self.recognize([sample])
 
     def read(self, img: np.ndarray) -> OcrResult:
         start = time.perf_counter()

@@ -52,7 +52,7 @@ def small(settings):
 def test_runtime_setting_loads_every_model_on_that_runtime(small, loaded, setting, expected):
     backend = create_backend(small.model_copy(update={"runtime": setting}))
     assert backend.runtime == expected
-    assert loaded == [expected, expected]  # the detector and the recogniser
+    assert loaded and set(loaded) == {expected}
 
 
 def openvino_not_installed(monkeypatch) -> None:
