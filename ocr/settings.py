@@ -38,7 +38,10 @@ class OcrSettings(BaseSettings):
     threads: int = Field(2, ge=1)
     # RapidOCR recogniser: PP-OCRv6 "small" (accurate, ~40 ms a line on one core), "tiny"
     # (~7 ms a line, more misreads) or "cascade": tiny for every line, small again for the
-    # lines tiny scores below ``refine_below``.
+    # lines tiny scores below ``refine_below``. Measured on OpenVINO: small reads all three key
+    # fields right on 538 of 572 SROIE train receipts (label fixes) where the cascade reads 533,
+    # auto-approving 80.3 % against 78.2 % (both 99.8 % precise), for 1.3-1.4x the time of a
+    # receipt; generated seed 202: both 149 of 150. The cascade stays the fast default.
     rec_model: Literal["small", "tiny", "cascade"] = "cascade"
     # Measured on 30 receipts: 0.95 re-reads 20-27% of the lines; the 3% of lines tiny
     # scores higher and small reads otherwise differ mostly in punctuation and O/0. Fields
