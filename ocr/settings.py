@@ -22,6 +22,8 @@ class OcrSettings(BaseSettings):
     # Checked from the image header before decoding: guards against decompression bombs.
     max_pixels: int = Field(40_000_000, gt=0)
     # The detector sees the image with its long side scaled to this; it sets OCR speed.
+    # Measured on OpenVINO, first 80 SROIE train receipts: 1280 read all three key fields right
+    # on 75 where 960 reads 76, auto-approving 80.0 % against 82.5 %, with 1.8x the pixels.
     det_side_len: int = Field(960, ge=320)
     # Long side of the prepared image (after crop and deskew) the recogniser cuts lines from.
     # Measured: 2000 read all 52 lines of a long receipt where 1600 missed two, for about 10%
