@@ -1,49 +1,49 @@
-"""One worker's reading speed and memory: runs in its own process so that peak RSS is
-that of a worker reading receipts, nothing else.
+"""One worker reading receipts end to end (decode → decision), in its own process so that
+its peak RSS is that of a worker reading receipts, nothing else.
 
-    python -m bench.ocr_speed DIR --threads 1 [--backend rapidocr]
-prints one JSON object: seconds per receipt (median, p90, each), peak RSS in MB.
+    RP_OCR_RUNTIME=openvino RP_OCR_THREADS=1 python -m bench.ocr_speed
+
+reads image paths from stdin, one a line. The first is a warm-up (models load, first-run
+allocations); it answers ``{"runtime"}`` for it, then for each later path one JSON line
+``{"seconds", "read_seconds", "lines"}``: the whole reading, the part of it the OCR backend
+spent reading the image, and the lines it found. At the end of input it answers
+``{"peak_rss_mb"}``.
 """
 
-import argparse
 import json
-import os
 import resource
-import statistics
+import sys
 import time
 from pathlib import Path
 
 
-def measure(images: list[Path]) -> dict:
-    from receipts.reading import Reader
-    from training_data.synth import load_merchants
-
-    reader = Reader(load_merchants())
-    reader.read(images[0].read_bytes())  # warm-up: model load, first-run allocations
-    seconds = []
-    for path in images:
-        started = time.perf_counter()
-        reader.read(path.read_bytes())
-        seconds.append(time.perf_counter() - started)
-    seconds.sort()
-    return {
-        "receipts": len(seconds),
-        "median_s": round(statistics.median(seconds), 3),
-        "p90_s": round(seconds[int(0.9 * (len(seconds) - 1))], 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
+def answer(message: dict) -> None:
+    print(json.dumps(message), flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("images", type=Path)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--backend", default="rapidocr")
-    args = parser.parse_args()
-    os.environ["RP_OCR_THREADS"] = str(args.threads)
-    os.environ["RP_OCR_BACKEND"] = args.backend
-    images = sorted(p for p in args.images.iterdir() if p.suffix in (".jpg", ".png"))
-    print(json.dumps(measure(images)))
+    from ocr.backends import get_backend
+    from receipts.reading import Reader
+    from training_data.registry import load_merchants
+
+    reader = Reader(load_merchants())
+    paths = (Path(line.strip()) for line in sys.stdin if line.strip())
+    reader.read(next(paths).read_bytes())
+    backend = get_backend()
+    answer({"runtime": getattr(backend, "runtime", type(backend).__name__)})
+    for path in paths:
+        data = path.read_bytes()
+        started = time.perf_counter()
+        reading = reader.read(data)
+        seconds = time.perf_counter() - started
+        answer(
+            {
+                "seconds": seconds,
+                "read_seconds": reading.ocr.read_ms / 1000,
+                "lines": len(reading.ocr.lines),
+            }
+        )
+    answer({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
 if __name__ == "__main__":

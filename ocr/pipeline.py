@@ -43,13 +43,17 @@ def read_image(data: bytes, settings: OcrSettings | None = None) -> tuple[Prepar
     prepared = prepare(decode_image(data, settings), settings)
     backend = get_backend(settings)
     result = backend.read(prepared.image)
+    read_ms = result.ms
     if lies_sideways(result):
         prepared = turned(prepared, 1)
         result = backend.read(prepared.image)
+        read_ms += result.ms
     if not reads_confidently(result) and reads_better_turned(prepared.image, result, backend):
         prepared = turned(prepared, 2)
         result = backend.read(prepared.image)
+        read_ms += result.ms
     result.ms = (time.perf_counter() - start) * 1000
+    result.read_ms = read_ms
     return prepared, result
 
 

@@ -40,8 +40,13 @@ class Row:
 
 @dataclass
 class OcrResult:
+    """``ms``: the whole time to these lines. ``read_ms``: the part of it the backend spent
+    reading the image (detection and recognition, each read of a turned page included); the
+    rest is decoding, preparing and orientation probes."""
+
     lines: list[OcrLine] = field(default_factory=list)
     ms: float = 0.0
+    read_ms: float = 0.0
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -11,6 +11,7 @@ __all__ = ["OcrBackend", "get_backend"]
 # The settings that shape a backend; other fields (upload limits…) share one instance.
 BACKEND_FIELDS = {
     "backend",
+    "runtime",
     "det_side_len",
     "threads",
     "rec_model",
@@ -38,11 +39,11 @@ def get_backend(settings: OcrSettings | None = None) -> OcrBackend:
 def create_backend(settings: OcrSettings) -> OcrBackend:
     try:  # imported here: loading an OCR runtime is slow and needless for a rejected upload
         if settings.backend == "paddleocr":
-            from ocr.backends.paddle import PaddleOcrBackend as backend_class
+            from ocr.backends.paddle import PaddleOcrBackend as open_backend
         else:
-            from ocr.backends.rapid import RapidOcrBackend as backend_class
+            from ocr.backends.rapid import open_backend
     except ImportError as exc:
         raise OcrBackendUnavailable(
             settings.backend, f"未安装（{exc.name}）{INSTALL_HINTS.get(settings.backend, '')}"
         ) from None
-    return backend_class(settings)
+    return open_backend(settings)

