@@ -98,7 +98,7 @@ def test_openvino_asked_for_fails_with_the_reason(small, monkeypatch, break_open
 
 def test_both_runtimes_read_a_generated_receipt_to_the_same_key_fields(settings):
     from receipts.reading import Reader
-    from training_data.evaluate import judge
+    from training_data.loop.judge import judge
     from training_data.registry import load_merchants, load_registry
     from training_data.synth import dataset_receipt
 
