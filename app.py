@@ -28,7 +28,7 @@ log = logging.getLogger("receipt_points")
 
 
 def create_app() -> FastAPI:
-    from api import desk, errors, ops, ops_merchants, ops_tuning, shopper
+    from api import desk, errors, middleware, ops, ops_merchants, ops_tuning, shopper
     from api.web import pages
     from receipts.jobs import InProcessQueue, get_queue, resume_pending
 
@@ -44,6 +44,7 @@ def create_app() -> FastAPI:
 
     app = FastAPI(title="receipt-points", version="0.1.0", lifespan=lifespan)
     errors.install(app)
+    middleware.install(app)
     app.include_router(shopper.router)
     app.include_router(desk.router)
     app.include_router(ops.router)

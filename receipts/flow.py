@@ -8,10 +8,8 @@ from sqlalchemy.orm import Session
 from core.clock import local_today
 from core.db import session_scope
 from dedupe import service as dedupe
-from dedupe.fingerprint import phash, sha256_hex
+from dedupe.fingerprint import phash
 from ocr.errors import ImageRejected
-from ocr.image import decode_image
-from ocr.settings import get_ocr_settings
 from receipts import decision, records, storage
 from receipts.models import Channel, Receipt, Status
 from receipts.reading import Reading, in_force, reader_for, stored_rows
@@ -25,9 +23,7 @@ def submit_photo(
 
     The caller commits and then enqueues the receipt if it is still ``received``.
     """
-    decode_image(data, get_ocr_settings())  # rejects bad uploads (4xx) before storing
-    sha256 = sha256_hex(data)
-    storage.put(sha256, data)
+    sha256, _kept = storage.keep_upload(data)  # rejects bad uploads (4xx) before storing
     receipt = Receipt(
         id=records.new_receipt_id(),
         member_id=member_id,

@@ -1,4 +1,5 @@
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -31,3 +32,24 @@ class ReceiptSettings(BaseSettings):
 @lru_cache
 def get_receipt_settings() -> ReceiptSettings:
     return ReceiptSettings()
+
+
+class StorageSettings(BaseSettings):
+    """Where photos live: ``local`` (RP_DATA_DIR/images) or an S3-compatible bucket."""
+
+    model_config = SettingsConfigDict(env_prefix="RP_STORAGE_", env_file=".env", extra="ignore")
+
+    backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = "receipt-points"
+    # None: AWS itself; set it for MinIO, Ceph or a cloud's S3-compatible endpoint.
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    # None: boto3's own chain (environment, instance role).
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_prefix: str = "images/"
+
+
+@lru_cache
+def get_storage_settings() -> StorageSettings:
+    return StorageSettings()

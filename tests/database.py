@@ -16,7 +16,10 @@ CACHED_GETTERS = (
     ("ocr.settings", "get_ocr_settings"),
     ("points.settings", "get_points_settings"),
     ("points.rules", "default_rules"),
+    ("receipts.settings", "get_storage_settings"),
+    ("receipts.storage", "get_store"),
     ("receipts.jobs", "get_queue"),
+    ("api.web.login_throttle", "_limiter"),
 )
 
 
