@@ -28,7 +28,7 @@ log = logging.getLogger("receipt_points")
 
 
 def create_app() -> FastAPI:
-    from api import desk, errors, middleware, ops, ops_merchants, ops_tuning, shopper
+    from api import desk, errors, health, middleware, ops, ops_merchants, ops_tuning, shopper
     from api.web import pages
     from receipts.jobs import InProcessQueue, get_queue, resume_pending
 
@@ -50,18 +50,8 @@ def create_app() -> FastAPI:
     app.include_router(ops.router)
     app.include_router(ops_merchants.router)
     app.include_router(ops_tuning.router)
+    app.include_router(health.router)
     pages.install(app)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict:
-        from sqlalchemy import text
-
-        from core.db import get_engine
-
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return {"status": "ok"}
-
     return app
 
 
@@ -84,6 +74,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
               "the API process)", file=sys.stderr)
         return 2
     threads = str(args.threads or get_settings().worker_threads)
+    if args.metrics_port is not None:
+        os.environ["RP_WORKER_METRICS_PORT"] = str(args.metrics_port)
     argv = [sys.executable, "-m", "dramatiq", "receipts.tasks", "--processes", "1",
             "--threads", threads]
     os.execv(sys.executable, argv)
@@ -302,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run queue workers (RP_JOB_BACKEND=dramatiq)")
     worker.add_argument("--threads", type=int)
+    worker.add_argument("--metrics-port", type=int,
+                        help="serve this worker's Prometheus metrics here (RP_WORKER_METRICS_PORT)")
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

@@ -17,6 +17,7 @@ CACHED_GETTERS = (
     ("points.settings", "get_points_settings"),
     ("points.rules", "default_rules"),
     ("receipts.settings", "get_storage_settings"),
+    ("receipts.settings", "get_worker_settings"),
     ("receipts.storage", "get_store"),
     ("receipts.jobs", "get_queue"),
     ("api.web.login_throttle", "_limiter"),
