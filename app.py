@@ -28,7 +28,17 @@ log = logging.getLogger("receipt_points")
 
 
 def create_app() -> FastAPI:
-    from api import desk, errors, health, middleware, ops, ops_merchants, ops_tuning, shopper
+    from api import (
+        desk,
+        errors,
+        health,
+        middleware,
+        ops,
+        ops_merchants,
+        ops_tuning,
+        personal_data,
+        shopper,
+    )
     from api.web import pages
     from receipts.jobs import InProcessQueue, get_queue, resume_pending
 
@@ -42,6 +52,9 @@ def create_app() -> FastAPI:
         if isinstance(queue, InProcessQueue):
             queue.shutdown()
 
+    from core.privacy import install_log_masking
+
+    install_log_masking()
     app = FastAPI(title="receipt-points", version="0.1.0", lifespan=lifespan)
     errors.install(app)
     middleware.install(app)
@@ -50,6 +63,8 @@ def create_app() -> FastAPI:
     app.include_router(ops.router)
     app.include_router(ops_merchants.router)
     app.include_router(ops_tuning.router)
+    app.include_router(personal_data.member_router)
+    app.include_router(personal_data.desk_router)
     app.include_router(health.router)
     pages.install(app)
     return app
@@ -371,8 +386,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from core.errors import AppError
+    from core.privacy import install_log_masking
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    install_log_masking()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -166,23 +166,36 @@ def _within(a: FingerprintRecord, b: FingerprintRecord, window: timedelta) -> bo
 
 
 def _similar_image(db_session: Session, record: FingerprintRecord) -> Verdict | None:
-    if record.phash is None:
+    if record.phash is None or record.merchant_id is None:
         return None
-    own_bands = bands(record.phash)
-    columns = (
-        FingerprintRecord.band0,
-        FingerprintRecord.band1,
-        FingerprintRecord.band2,
-        FingerprintRecord.band3,
+    candidates = phash_candidates(
+        db_session=db_session, phash=record.phash, merchant_id=record.merchant_id,
+        max_distance=get_dedupe_settings().phash_max_distance, exclude=record.receipt_id,
     )
-    query = _live_others(record.receipt_id).where(
-        or_(*(col == value for col, value in zip(columns, own_bands, strict=True)))
-    )
-    limit = get_dedupe_settings().phash_max_distance
-    for other in db_session.scalars(query.order_by(FingerprintRecord.created_at)):
-        if hamming(other.phash, record.phash) <= limit and _fields_partly_agree(record, other):
+    for other in candidates:
+        if _fields_partly_agree(record, other):
             return Verdict("similar_image", other.receipt_id)
     return None
+
+
+def phash_candidates(
+    *, db_session: Session, phash: int, merchant_id: str, max_distance: int,
+    exclude: str | None = None
+) -> list[FingerprintRecord]:
+    """Live receipts of the same store whose pHash is within ``max_distance`` bits
+    (at most BANDS - 1: two such hashes share a band), oldest first.
+
+    The store narrows the search first (a pHash match only counts within one store, see
+    ``_fields_partly_agree``): one index (store, band) per band, so each lookup reads the
+    few rows of one store sharing a band value instead of every store's."""
+    columns = (FingerprintRecord.band0, FingerprintRecord.band1, FingerprintRecord.band2,
+               FingerprintRecord.band3)
+    query = _live_others(exclude).where(
+        FingerprintRecord.merchant_id == merchant_id,
+        or_(*(col == value for col, value in zip(columns, bands(phash), strict=True))),
+    )
+    rows = db_session.scalars(query.order_by(FingerprintRecord.created_at))
+    return [row for row in rows if hamming(row.phash, phash) <= max_distance]
 
 
 def _fields_partly_agree(a: FingerprintRecord, b: FingerprintRecord) -> bool:

@@ -24,10 +24,12 @@ class WorkerServices(dramatiq.Middleware):
         self.scheduler = None
 
     def after_worker_boot(self, broker, worker):
+        from core.privacy import install_log_masking
         from receipts.jobs import get_queue
         from receipts.schedule import WorkerScheduler
         from receipts.settings import get_worker_settings
 
+        install_log_masking()
         settings = get_worker_settings()
         if settings.metrics_port:
             from prometheus_client import start_http_server

@@ -50,6 +50,7 @@ DONE_TEXT = {
     "auto_approve_saved": "自动审核设置已保存",
     "sample_labelled": "样本标注已保存",
     "sample_deleted": "样本已删除",
+    "member_erased": "该会员的个人信息已删除，积分记录已匿名保留",
 }
 
 

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from accounts import service as accounts
 from api import errors as api_errors
 from api.deps import DbSession
-from api.web import admin, counter, login_throttle, ops, review
+from api.web import admin, counter, login_throttle, members, ops, review
 from api.web.common import (
     HERE,
     SESSION_COOKIE,
@@ -117,7 +117,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, invalid_form)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for pages in (router, review.router, counter.router, admin.router, ops.router):
+    for pages in (router, review.router, counter.router, members.router, admin.router,
+                  ops.router):
         app.include_router(pages)
 
 

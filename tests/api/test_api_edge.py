@@ -108,3 +108,13 @@ def test_staff_login_failures_are_rate_limited_per_address(app_with):
     assert blocked.status_code == 429
     assert 1 <= int(blocked.headers["retry-after"]) <= 61
     assert "登录失败次数过多" in blocked.text
+
+
+def test_the_running_app_masks_its_log_handlers(client):
+    import logging
+
+    from core.privacy import PhoneMaskingFilter
+
+    handlers = logging.getLogger().handlers
+    assert handlers and all(
+        any(isinstance(f, PhoneMaskingFilter) for f in h.filters) for h in handlers)
