@@ -58,14 +58,10 @@ def create_app() -> FastAPI:
     app = FastAPI(title="receipt-points", version="0.1.0", lifespan=lifespan)
     errors.install(app)
     middleware.install(app)
-    app.include_router(shopper.router)
-    app.include_router(desk.router)
-    app.include_router(ops.router)
-    app.include_router(ops_merchants.router)
-    app.include_router(ops_tuning.router)
-    app.include_router(personal_data.member_router)
-    app.include_router(personal_data.desk_router)
-    app.include_router(health.router)
+    for router in (shopper.router, desk.router, ops.router, ops_merchants.router,
+                   ops_tuning.router, personal_data.member_router, personal_data.desk_router,
+                   health.router):
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
     pages.install(app)
     return app
 

@@ -4,6 +4,7 @@
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from core.db import get_engine
@@ -11,6 +12,11 @@ from core.settings import get_settings
 from receipts.metrics import ServiceState
 
 router = APIRouter(tags=["ops"])
+
+
+class HealthRead(BaseModel):
+    status: str
+    checks: dict[str, str]
 
 
 def _database() -> None:
@@ -34,7 +40,8 @@ def _broker() -> None:
 CHECKS = {"database": _database, "broker": _broker}
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthRead,
+            responses={503: {"model": HealthRead, "description": "数据库或队列无响应"}})
 def healthz() -> JSONResponse:
     """200 when the database and the broker answer; 503 naming what does not."""
     results = {}

@@ -222,7 +222,7 @@ class TemplateRead(BaseModel):
 
 
 class RollbackRequest(BaseModel):
-    version: int = Field(ge=0, description="0: as before anything was published")
+    version: int = Field(ge=0, le=2_147_483_647, description="0: as before anything was published")
 
 
 class AutoApproveRequest(BaseModel):
