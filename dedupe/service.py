@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -123,10 +123,18 @@ def _earliest(db_session: Session, query) -> FingerprintRecord | None:
 
 
 def _exact(db_session: Session, record: FingerprintRecord) -> Verdict | None:
+    """Only an older upload of the same bytes makes this one a repeat: two uploads checked
+    at the same moment would otherwise each see the other, both be marked duplicates and
+    neither be credited."""
     if record.sha256 is None:
         return None
-    first = find_exact(db_session=db_session, sha256=record.sha256, exclude=record.receipt_id)
-    return Verdict("exact", first) if first else None
+    older = or_(FingerprintRecord.created_at < record.created_at,
+                and_(FingerprintRecord.created_at == record.created_at,
+                     FingerprintRecord.receipt_id < record.receipt_id))
+    query = _live_others(record.receipt_id).where(FingerprintRecord.sha256 == record.sha256,
+                                                  older)
+    first = _earliest(db_session, query)
+    return Verdict("exact", first.receipt_id) if first else None
 
 
 def _same_receipt_no(db_session: Session, record: FingerprintRecord) -> Verdict | None:
