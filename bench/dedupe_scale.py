@@ -19,6 +19,7 @@ own query, on new copies (a reshoot or a similar receipt) and on stored hashes.
 
 import argparse
 import json
+import os
 import random
 import statistics
 import time
@@ -152,34 +153,41 @@ def band_collision_rate(bases: list[int], stores: int, sample: int = 20_000) -> 
 
 def measure(urls: dict[int, str], bases: list[int], stores: int, lookups: int) -> dict:
     """p50/p99 per size; sizes take turns on the same queries, so that load from other
-    processes on this shared machine falls on every size alike."""
+    processes on this shared machine falls on every size alike. Wall time is what the
+    target is about; the client's CPU time and PostgreSQL's own execution time of one
+    lookup are printed beside it, which show what waiting for a busy CPU adds."""
     from dedupe.service import phash_candidates
 
     rng = random.Random(SEED + 1)
     engines = {size: create_engine(url, pool_size=1) for size, url in urls.items()}
     sessions = {size: Session(engine) for size, engine in engines.items()}
     timings = {size: [] for size in urls}
+    cpu = {size: [] for size in urls}
     found = {size: [] for size in urls}
     for n in range(lookups + 200):
         query = perturbed(rng.choice(bases), rng, 0, 3)
         store = f"m{rng.randrange(stores):04d}"
         for size, db_session in sessions.items():
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             rows = phash_candidates(db_session=db_session, phash=query, merchant_id=store,
                                     max_distance=BANDS - 1)
             elapsed = time.perf_counter() - started
             if n >= 200:  # the first ones warm the caches
                 timings[size].append(elapsed * 1000)
+                cpu[size].append((time.thread_time() - cpu_started) * 1000)
                 found[size].append(len(rows))
     results = {}
     for size, db_session in sessions.items():
         plan = "\n".join(db_session.execute(text(
-            "EXPLAIN SELECT * FROM fingerprint_record WHERE live AND merchant_id = 'm0001' "
-            "AND (band0 = 1 OR band1 = 2 OR band2 = 3 OR band3 = 4)")).scalars())
+            "EXPLAIN ANALYZE SELECT * FROM fingerprint_record WHERE live AND merchant_id = "
+            "'m0001' AND (band0 = 1 OR band1 = 2 OR band2 = 3 OR band3 = 4)")).scalars())
         db_session.close()
         ordered = sorted(timings[size])
+        cpu_ordered = sorted(cpu[size])
         results[size] = {"p50_ms": ordered[len(ordered) // 2],
                          "p99_ms": ordered[int(len(ordered) * 0.99)],
+                         "cpu_p99_ms": cpu_ordered[int(len(cpu_ordered) * 0.99)],
+                         "server_ms": float(plan.rsplit("Execution Time: ", 1)[1].split()[0]),
                          "matches": statistics.mean(found[size]),
                          "uses_index": "ix_fingerprint_record_store_band" in plan}
     for engine in engines.values():
@@ -188,8 +196,6 @@ def measure(urls: dict[int, str], bases: list[int], stores: int, lookups: int) -
 
 
 def main(argv: list[str] | None = None) -> dict:
-    import os
-
     parser = argparse.ArgumentParser(prog="python -m bench.dedupe_scale")
     parser.add_argument("--ten-million", action="store_true", help="also 10 M (slow to load)")
     parser.add_argument("--stores", type=int, default=300)
@@ -206,8 +212,9 @@ def main(argv: list[str] | None = None) -> dict:
     results = measure(urls, bases, args.stores, args.lookups)
     for size, result in results.items():
         print(f"  {size:>10,} stored: p50 {result['p50_ms']:.2f} ms, p99 "
-              f"{result['p99_ms']:.2f} ms, {result['matches']:.2f} matches a lookup, "
-              f"(store, band) indexes used: {result['uses_index']}")
+              f"{result['p99_ms']:.2f} ms (client CPU p99 {result['cpu_p99_ms']:.2f} ms, "
+              f"PostgreSQL execution {result['server_ms']:.2f} ms), {result['matches']:.2f} "
+              f"matches a lookup, (store, band) indexes used: {result['uses_index']}")
     ratio = results[1_000_000]["p99_ms"] / results[100_000]["p99_ms"]
     verdict = "ok" if ratio <= 3 and results[1_000_000]["p99_ms"] <= 5 else "MISSED"
     print(f"  p99 1M/100k = {ratio:.2f} (target <= 3), p99 at 1M "
