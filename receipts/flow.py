@@ -128,17 +128,24 @@ def pending_receipt_ids(*, db_session: Session, idle_since: datetime | None = No
     return list(db_session.scalars(query.order_by(Receipt.created_at)))
 
 
-def release_stuck(*, db_session: Session, receipt_ids: list[str]) -> None:
-    """Before re-queuing stuck receipts: one abandoned in ``processing`` goes back to
-    ``received`` (so the new job may start it), and each is marked as moved now, so that
-    the next sweep leaves it alone while its new job waits in the queue."""
-    for receipt_id in receipt_ids:
+def release_stuck(*, db_session: Session, idle_since: datetime) -> list[str]:
+    """The receipts to re-queue: pending ones nothing has moved since ``idle_since``. One
+    abandoned in ``processing`` goes back to ``received`` (so that the new job may start
+    it); each is marked as moved now, so that the next sweep leaves it alone while its new
+    job waits in the queue. Checked again under the row lock: a worker may have taken one
+    up since it was listed."""
+    released = []
+    for receipt_id in pending_receipt_ids(db_session=db_session, idle_since=idle_since):
         receipt = records.get_for_update(db_session, receipt_id)
+        if receipt.status not in Status.PENDING or receipt.updated_at >= idle_since:
+            continue
         if receipt.status == Status.PROCESSING:
             records.transition(db_session, receipt, Status.RECEIVED, "sweep",
                                "stuck in processing: re-queued")
-        elif receipt.status == Status.RECEIVED:
+        else:
             receipt.updated_at = utcnow()
+        released.append(receipt_id)
+    return released
 
 
 def _apply_reading(db_session: Session, receipt: Receipt, reading: Reading) -> None:

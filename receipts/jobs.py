@@ -109,8 +109,7 @@ def sweep_stuck(queue: JobQueue) -> int:
     by every worker (receipts/schedule.py); returns how many were re-queued."""
     idle_since = utcnow() - timedelta(seconds=get_receipt_settings().stuck_after_seconds)
     with session_scope() as db_session:
-        ids = flow.pending_receipt_ids(db_session=db_session, idle_since=idle_since)
-        flow.release_stuck(db_session=db_session, receipt_ids=ids)
+        ids = flow.release_stuck(db_session=db_session, idle_since=idle_since)
     for receipt_id in ids:
         queue.enqueue(receipt_id)
     if ids:
