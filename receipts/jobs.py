@@ -73,9 +73,16 @@ class DramatiqQueue:
     """The scale-out configuration: jobs go to Redis, `python app.py worker` runs them."""
 
     def enqueue(self, receipt_id: str) -> None:
+        """A broker that does not answer loses nothing: the receipt is committed as
+        ``received`` and the workers' sweep sends it again (the upload still gets 202)."""
+        from redis.exceptions import ConnectionError, TimeoutError
+
         from receipts.tasks import process_receipt
 
-        process_receipt.send(receipt_id)
+        try:
+            process_receipt.send(receipt_id)
+        except (ConnectionError, TimeoutError) as exc:
+            log.warning("receipt %s not queued (%s): the sweep will send it", receipt_id, exc)
 
     def depth(self) -> int:
         """Messages waiting in Redis, delayed retries included (not those a worker holds)."""

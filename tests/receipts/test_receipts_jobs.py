@@ -135,3 +135,24 @@ def test_every_transition_of_a_swept_receipt_is_recorded(member, reads):
         reasons = list(db_session.scalars(select(ReceiptEvent.reason).where(
             ReceiptEvent.receipt_id == receipt_id).order_by(ReceiptEvent.id)))
     assert reasons == ["uploaded", "attempt 1", "stuck in processing: re-queued"]
+
+
+def test_a_broker_that_does_not_answer_loses_no_upload(member, reads, redis_url, monkeypatch):
+    import redis
+    from database import reset_caches
+
+    monkeypatch.setenv("RP_JOB_BACKEND", "dramatiq")
+    monkeypatch.setenv("RP_REDIS_URL", redis_url)
+    reset_caches()
+    from receipts import tasks
+
+    def broker_down(*_args, **_kwargs):
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(tasks.process_receipt, "send", broker_down)
+    reads(reading())
+    receipt_id = _upload(member, 1)
+    jobs.get_queue().enqueue(receipt_id)  # logged, not raised: the upload is answered 202
+    _idle_for(receipt_id, 301)
+    queue = RecordingQueue()
+    assert jobs.sweep_stuck(queue) == 1 and queue.sent == [receipt_id]

@@ -13,6 +13,7 @@ land mid-job; everything else is the production code path.
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -176,3 +177,32 @@ def test_worker_killed_mid_receipt_ten_times_loses_nothing_and_credits_once(
     approved = {rid for rid, status in statuses.items() if status == "approved"}
     assert set(credited) == approved and set(credited.values()) <= {1}
     assert len(approved) >= len(ids) - 1, statuses  # generated receipts read well
+
+
+def test_a_worker_sweeps_up_a_receipt_abandoned_in_processing(scale_out, tmp_path):
+    """Nothing is in the queue: the receipt's worker died after taking it, five minutes
+    ago. A worker's sweep finds it, sends it again and it is decided."""
+    from sqlalchemy import update
+
+    from core.db import session_scope, utcnow
+    from receipts import flow
+    from receipts.models import Receipt, ReceiptEvent
+
+    member = _members(1)[0]
+    with session_scope() as db_session:
+        receipt_id = flow.submit_photo(db_session=db_session, member_id=member,
+                                       data=_photo("m004", seed=51), actor="test").id
+    assert flow.start_processing(receipt_id) is not None
+    with session_scope() as db_session:
+        db_session.execute(update(Receipt).where(Receipt.id == receipt_id).values(
+            updated_at=utcnow() - timedelta(minutes=5)))
+    worker = services.start_worker(scale_out, tmp_path / "worker.log")
+    try:
+        statuses = _wait_all_decided(1, timeout=120, workers=[worker])
+    finally:
+        services.stop(worker)
+    with session_scope() as db_session:
+        reasons = list(db_session.scalars(select(ReceiptEvent.reason).where(
+            ReceiptEvent.receipt_id == receipt_id).order_by(ReceiptEvent.id)))
+    assert reasons[:3] == ["uploaded", "attempt 1", "stuck in processing: re-queued"]
+    assert statuses[receipt_id] in DECIDED and reasons[3] == "attempt 2"
