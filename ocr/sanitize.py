@@ -36,6 +36,9 @@ _JPEG_STANDALONE = {0xD8, 0xD9, 0x01} | set(range(0xD0, 0xD8))
 # PNG chunks kept: critical ones and those that change how pixels look.
 _PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB",
              b"iCCP", b"sBIT"}
+# Compressed pixels (an animated PNG's frames): dropped, not searched (a few bytes could
+# match by chance).
+_PNG_PIXEL_DATA = {b"IDAT", b"fdAT"}
 _WEBP_DROP = {b"EXIF", b"XMP "}
 
 
@@ -156,7 +159,7 @@ def _strip_png(data: bytes, orientation: int) -> bytes:
             if kind == b"IEND" and orientation != 1:
                 out.append(_png_chunk(b"eXIf", _minimal_exif(orientation)[6:]))
             out.append(data[pos:end])
-        elif kind != b"IDAT":
+        elif kind not in _PNG_PIXEL_DATA:
             refuse_foreign(data[pos + 8:end - 4])
         pos = end
         if kind == b"IEND":
