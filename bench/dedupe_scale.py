@@ -6,24 +6,28 @@ train scan (../shared/datasets/sroie-train/images) and of generated Chinese rece
 (training_data.synth), each taken as the service takes it (decoded, cropped, deskewed:
 ``ocr.preprocess.prepare``). Each stored receipt is a copy of one of them with 1-3 bits
 flipped (another receipt printed from the same kind of layout), at one of ``--stores``
-stores. More flips would spread the hashes out and flatter the index: the band collision
+stores, each with a purchase day in one year and an amount around 80 yuan. More flips
+would spread the hashes out and flatter the index: the band collision
 rate of the stored set (printed; 0.09 % with 1-3 flips, 0.007 % with 4-16) is kept within
 the 0.05-0.16 % measured on real receipts (issue 18; 0.10 % between the images here).
 
 Rows go in with COPY into a database per size (``rp_bench_dedupe_<n>``), kept for the next
 run (``--fresh`` rebuilds). Lookups are ``dedupe.service.phash_candidates``, the service's
-own query, on new copies (a reshoot or a similar receipt) and on stored hashes.
+own query (same store, same amount or day, a band in common), on new copies (a reshoot or
+a similar receipt) and on stored hashes.
 
     python -m bench.dedupe_scale [--ten-million] [--stores 300] [--lookups 2000] [--fresh]
 """
 
 import argparse
 import json
+import math
 import os
 import random
 import statistics
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -37,6 +41,7 @@ CACHE = ROOT / "var" / "bench" / "receipt_phashes.json"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GENERATED = 150
 SEED = 2026
+YEAR_START = date(2026, 1, 1)
 
 
 def receipt_hashes() -> list[int]:
@@ -76,20 +81,28 @@ def perturbed(base: int, rng: random.Random, low: int = FLIPS[0], high: int = FL
     return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
 
 
+def purchase(rng: random.Random) -> tuple[date, Decimal]:
+    """A day of one year and an amount around 80 yuan (lognormal, to the 0.1 yuan): the
+    fields a pHash candidate must share one of, spread as receipts spread them."""
+    amount = Decimal(str(round(math.exp(rng.gauss(math.log(80), 0.9)), 1)))
+    return YEAR_START + timedelta(days=rng.randrange(365)), amount
+
+
 def stored_rows(count: int, bases: list[int], stores: int, rng: random.Random):
     epoch = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
     for n in range(count):
         h = perturbed(rng.choice(bases), rng)
         created = datetime.fromtimestamp(epoch + n * 3.0, UTC)
+        day, total = purchase(rng)
         yield (f"b{n:010d}", f"s{n:010d}", h, *bands(h), f"m{rng.randrange(stores):04d}",
-               True, created)
+               day, total, True, created)
 
 
 def database(count: int, stores: int, bases: list[int], fresh: bool) -> str:
     """A migrated database holding ``count`` fingerprint rows, built once and kept."""
     from core.migrate import upgrade
 
-    name = f"rp_bench_dedupe_{count}_{stores}_f{FLIPS[0]}{FLIPS[1]}"
+    name = f"rp_bench_dedupe_{count}_{stores}_f{FLIPS[0]}{FLIPS[1]}_fields"
     url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -125,7 +138,7 @@ def _copy(url: str, count: int, stores: int, bases: list[int]) -> None:
     import psycopg
 
     columns = ("receipt_id", "sha256", "phash", "band0", "band1", "band2", "band3",
-               "merchant_id", "live", "created_at")
+               "merchant_id", "purchase_date", "total", "live", "created_at")
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
@@ -167,10 +180,11 @@ def measure(urls: dict[int, str], bases: list[int], stores: int, lookups: int) -
     for n in range(lookups + 200):
         query = perturbed(rng.choice(bases), rng, 0, 3)
         store = f"m{rng.randrange(stores):04d}"
+        day, total = purchase(rng)
         for size, db_session in sessions.items():
             started, cpu_started = time.perf_counter(), time.thread_time()
             rows = phash_candidates(db_session=db_session, phash=query, merchant_id=store,
-                                    max_distance=BANDS - 1)
+                                    purchase_date=day, total=total, max_distance=BANDS - 1)
             elapsed = time.perf_counter() - started
             if n >= 200:  # the first ones warm the caches
                 timings[size].append(elapsed * 1000)
@@ -180,7 +194,8 @@ def measure(urls: dict[int, str], bases: list[int], stores: int, lookups: int) -
     for size, db_session in sessions.items():
         plan = "\n".join(db_session.execute(text(
             "EXPLAIN ANALYZE SELECT * FROM fingerprint_record WHERE live AND merchant_id = "
-            "'m0001' AND (band0 = 1 OR band1 = 2 OR band2 = 3 OR band3 = 4)")).scalars())
+            "'m0001' AND (band0 = 1 OR band1 = 2 OR band2 = 3 OR band3 = 4) "
+            "AND (total = 79.5 OR purchase_date = '2026-03-01')")).scalars())
         db_session.close()
         ordered = sorted(timings[size])
         cpu_ordered = sorted(cpu[size])

@@ -178,39 +178,35 @@ def _similar_image(db_session: Session, record: FingerprintRecord) -> Verdict | 
         return None
     candidates = phash_candidates(
         db_session=db_session, phash=record.phash, merchant_id=record.merchant_id,
+        purchase_date=record.purchase_date, total=record.total,
         max_distance=get_dedupe_settings().phash_max_distance, exclude=record.receipt_id,
     )
-    for other in candidates:
-        if _fields_partly_agree(record, other):
-            return Verdict("similar_image", other.receipt_id)
-    return None
+    return Verdict("similar_image", candidates[0].receipt_id) if candidates else None
 
 
 def phash_candidates(
-    *, db_session: Session, phash: int, merchant_id: str, max_distance: int,
-    exclude: str | None = None
+    *, db_session: Session, phash: int, merchant_id: str, purchase_date: date | None,
+    total: Decimal | None, max_distance: int, exclude: str | None = None
 ) -> list[FingerprintRecord]:
-    """Live receipts of the same store whose pHash is within ``max_distance`` bits
-    (at most BANDS - 1: two such hashes share a band), oldest first.
+    """Live receipts of the same store, read with the same amount or the same day, whose
+    pHash is within ``max_distance`` bits (at most BANDS - 1: two such hashes share a
+    band), oldest first.
 
-    The store narrows the search first (a pHash match only counts within one store, see
-    ``_fields_partly_agree``): one index (store, band) per band, so each lookup reads the
-    few rows of one store sharing a band value instead of every store's."""
+    Receipts' pHashes collide often (NOTES.md), so a close hash only counts when the same
+    store and the same amount or day were read from both; the query asks for that first:
+    one index (store, band) per band reads the few rows of one store sharing a band value
+    instead of every store's, and the amount or day leaves only those worth comparing."""
+    agree = [column == value for column, value in ((FingerprintRecord.total, total),
+                                                   (FingerprintRecord.purchase_date,
+                                                    purchase_date)) if value is not None]
+    if not agree:
+        return []
     columns = (FingerprintRecord.band0, FingerprintRecord.band1, FingerprintRecord.band2,
                FingerprintRecord.band3)
     query = _live_others(exclude).where(
         FingerprintRecord.merchant_id == merchant_id,
         or_(*(col == value for col, value in zip(columns, bands(phash), strict=True))),
+        or_(*agree),
     )
     rows = db_session.scalars(query.order_by(FingerprintRecord.created_at))
     return [row for row in rows if hamming(row.phash, phash) <= max_distance]
-
-
-def _fields_partly_agree(a: FingerprintRecord, b: FingerprintRecord) -> bool:
-    """Receipts' pHashes collide often (NOTES.md), so a close hash only counts when the
-    same merchant and the same amount or day were read from both."""
-    if a.merchant_id is None or a.merchant_id != b.merchant_id:
-        return False
-    same_total = a.total is not None and a.total == b.total
-    same_day = a.purchase_date is not None and a.purchase_date == b.purchase_date
-    return same_total or same_day

@@ -1,7 +1,10 @@
-"""The pHash candidate search: every live receipt of the same store within the distance
-the bands guarantee, nothing from other stores, nothing retired; the exact lookup by hash."""
+"""The pHash candidate search: every live receipt of the same store, read with the same
+amount or day, within the distance the bands guarantee; nothing from other stores, other
+purchases or retired receipts; the exact lookup by hash."""
 
 import random
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import inspect
@@ -12,6 +15,7 @@ from dedupe.fingerprint import BANDS
 from receipts.models import Receipt
 
 BASE = -0x2F1E_3C4D_5A69_7887  # signed, as stored
+DAY, TOTAL = date(2026, 11, 20), Decimal("279.00")
 
 
 def _flip(h: int, bits: list[int]) -> int:
@@ -21,25 +25,27 @@ def _flip(h: int, bits: list[int]) -> int:
     return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
 
 
-def _store(member: int, rid: str, phash: int, merchant_id: str, live: bool = True) -> None:
+def _store(member: int, rid: str, phash: int, merchant_id: str, live: bool = True,
+           day: date = DAY, total: Decimal = TOTAL) -> None:
     with session_scope() as db_session:
         db_session.add(Receipt(id=rid, member_id=member, image_sha256=f"sha-{rid}"))
         db_session.flush()
         dedupe.record_image(db_session=db_session, receipt_id=rid, sha256=f"sha-{rid}",
                             phash=phash)
         dedupe.index_fields(db_session=db_session, receipt_id=rid, fields=dedupe.PurchaseFields(
-            merchant_id=merchant_id, purchase_date=None, purchase_time=None, total=None,
+            merchant_id=merchant_id, purchase_date=day, purchase_time=None, total=total,
             receipt_no=None))
         if not live:
             dedupe.retire(db_session=db_session, receipt_id=rid)
 
 
 def _found(phash: int, merchant_id: str = "m001", max_distance: int = BANDS - 1,
-           exclude: str | None = None) -> list[str]:
+           exclude: str | None = None, day: date | None = DAY,
+           total: Decimal | None = TOTAL) -> list[str]:
     with session_scope() as db_session:
         return [r.receipt_id for r in dedupe.phash_candidates(
-            db_session=db_session, phash=phash, merchant_id=merchant_id,
-            max_distance=max_distance, exclude=exclude)]
+            db_session=db_session, phash=phash, merchant_id=merchant_id, purchase_date=day,
+            total=total, max_distance=max_distance, exclude=exclude)]
 
 
 def test_hamming_distance_search_finds_exactly_what_is_within_reach(member, demo_mall):
@@ -69,6 +75,15 @@ def test_bits_spread_over_every_band_are_still_found(member, demo_mall):
     spread = _flip(BASE, [0, 16, 32])
     _store(member, "spread", spread, "m001")
     assert _found(BASE) == ["spread"]
+
+
+def test_only_receipts_read_with_the_same_amount_or_day_are_candidates(member, demo_mall):
+    _store(member, "same-day", BASE, "m001", total=Decimal("1.00"))
+    _store(member, "same-amount", BASE, "m001", day=date(2026, 1, 2))
+    _store(member, "other-purchase", BASE, "m001", day=date(2026, 1, 2), total=Decimal("2.00"))
+    assert _found(BASE) == ["same-day", "same-amount"]
+    assert _found(BASE, total=None) == ["same-day"]
+    assert _found(BASE, day=None, total=None) == []  # nothing read to agree on
 
 
 def test_other_stores_and_retired_receipts_are_not_candidates(member, demo_mall):
