@@ -45,9 +45,12 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         queue = get_queue()
-        resumed = resume_pending(queue)
-        if resumed:
-            log.info("re-enqueued %d unfinished receipts", resumed)
+        if isinstance(queue, InProcessQueue):
+            # Jobs lived in this process. In the scale-out configuration the workers' sweep
+            # re-queues what is left: every API replica re-queuing every pending receipt at
+            # each restart would fill the queue with repeats in a burst.
+            if resumed := resume_pending(queue):
+                log.info("re-enqueued %d unfinished receipts", resumed)
         yield
         if isinstance(queue, InProcessQueue):
             queue.shutdown()

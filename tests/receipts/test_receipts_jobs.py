@@ -156,3 +156,25 @@ def test_a_broker_that_does_not_answer_loses_no_upload(member, reads, redis_url,
     _idle_for(receipt_id, 301)
     queue = RecordingQueue()
     assert jobs.sweep_stuck(queue) == 1 and queue.sent == [receipt_id]
+
+
+def test_only_the_embedded_api_requeues_pending_receipts_at_start(member, reads, redis_url,
+                                                                  monkeypatch):
+    from database import reset_caches
+    from fastapi.testclient import TestClient
+
+    from app import create_app
+
+    reads(reading())
+    waiting = _upload(member, 1)
+    monkeypatch.setenv("RP_JOB_BACKEND", "dramatiq")
+    monkeypatch.setenv("RP_REDIS_URL", redis_url)
+    reset_caches()
+    with TestClient(create_app()) as client:
+        assert client.get("/metrics").text.count("rp_queue_depth 0.0") == 1
+    assert _status(waiting) == Status.RECEIVED  # left to the workers' sweep
+    monkeypatch.setenv("RP_JOB_BACKEND", "inprocess")
+    reset_caches()
+    with TestClient(create_app()):
+        pass  # the lifespan re-enqueues, the shutdown waits for the job
+    assert _status(waiting) == Status.APPROVED
