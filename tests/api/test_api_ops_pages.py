@@ -75,7 +75,7 @@ def test_ops_pages_create_edit_and_disable_a_store(client, staff, demo_mall):
     with session_scope() as db_session:
         store = db_session.get(Merchant, "m100")
         actions = list(db_session.scalars(select(AuditEntry.action).where(
-            AuditEntry.target_id == "m100")))
+            AuditEntry.target_id == "m100").order_by(AuditEntry.id)))
     assert (store.active, store.aliases, float(store.points_rate)) == (False, ["蔚来"], 1.5)
     assert store.payment_merchant_ids == ["1900000999", "1900000998"]
     assert actions == ["merchant_create", "merchant_update"]
