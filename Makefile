@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench venv fonts browser lint clean
+.PHONY: run test bench fuzz-api venv fonts browser lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,15 @@ run: venv fonts
 test: venv fonts browser
 	$(BIN)/python -m pytest
 
+# DEDUPE_BENCH=--ten-million adds 10 M stored receipts (a long load, kept for later runs).
 bench: venv fonts
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.dedupe_scale $(DEDUPE_BENCH)
+	$(BIN)/python -m bench.load
+
+# Schemathesis against the running app, every operation (minutes; not in `make test`).
+fuzz-api: venv
+	RP_SCHEMATHESIS=1 $(BIN)/python -m pytest -q tests/api/test_api_schemathesis.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -30,7 +30,17 @@ log = logging.getLogger("receipt_points")
 
 
 def create_app() -> FastAPI:
-    from api import channels, desk, errors, ops, ops_merchants, ops_tuning
+    from api import (
+        channels,
+        desk,
+        errors,
+        health,
+        middleware,
+        ops,
+        ops_merchants,
+        ops_tuning,
+        personal_data,
+    )
     from api.shopper import routes as shopper
     from api.web import pages
     from receipts.jobs import InProcessQueue, get_queue, resume_pending
@@ -38,35 +48,30 @@ def create_app() -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         queue = get_queue()
-        resumed = resume_pending(queue)
-        if resumed:
-            log.info("re-enqueued %d unfinished receipts", resumed)
+        if isinstance(queue, InProcessQueue):
+            # Jobs lived in this process. In the scale-out configuration the workers' sweep
+            # re-queues what is left: every API replica re-queuing every pending receipt at
+            # each restart would fill the queue with repeats in a burst.
+            if resumed := resume_pending(queue):
+                log.info("re-enqueued %d unfinished receipts", resumed)
         channels.start()
         yield
         channels.stop()
         if isinstance(queue, InProcessQueue):
             queue.shutdown()
 
+    from core.privacy import install_log_masking
+
+    install_log_masking()
     app = FastAPI(title="receipt-points", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    shopper.install(app)
-    app.include_router(desk.router)
-    app.include_router(ops.router)
-    app.include_router(ops_merchants.router)
-    app.include_router(ops_tuning.router)
-    channels.install(app)
+    middleware.install(app)
+    shopper.install(app, responses=errors.ERROR_RESPONSES)
+    channels.install(app, responses=errors.ERROR_RESPONSES)
+    for router in (desk.router, ops.router, ops_merchants.router, ops_tuning.router,
+                   personal_data.member_router, personal_data.desk_router, health.router):
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
     pages.install(app)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict:
-        from sqlalchemy import text
-
-        from core.db import get_engine
-
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return {"status": "ok"}
-
     return app
 
 
@@ -109,6 +114,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
               "the API process)", file=sys.stderr)
         return 2
     threads = str(args.threads or get_settings().worker_threads)
+    if args.metrics_port is not None:
+        os.environ["RP_WORKER_METRICS_PORT"] = str(args.metrics_port)
     argv = [sys.executable, "-m", "dramatiq", "receipts.tasks", "--processes", "1",
             "--threads", threads]
     os.execv(sys.executable, argv)
@@ -329,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run queue workers (RP_JOB_BACKEND=dramatiq)")
     worker.add_argument("--threads", type=int)
+    worker.add_argument("--metrics-port", type=int,
+                        help="serve this worker's Prometheus metrics here (RP_WORKER_METRICS_PORT)")
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
@@ -408,10 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from core.errors import AppError
+    from core.privacy import install_log_masking
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO: WeChat's take the AppSecret and codes in them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    install_log_masking()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -67,10 +67,10 @@ def _audit(request: Request, code: str, size: int) -> None:
         )
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, responses: dict | None = None) -> None:
     """The notification route; in demo mode also the fake WeChat Pay, which receives the
     points syncs at /_fake/wechatpay (GET /_fake/wechatpay/syncs lists them)."""
-    app.include_router(router)
+    app.include_router(router, responses=responses)
     settings = get_wechatpay_settings()
     if settings.demo:
         keyring = get_keyring()

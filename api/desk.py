@@ -7,8 +7,8 @@ from fastapi.responses import Response
 
 from accounts import service as accounts
 from api.auth import CurrentStaff, RequireRole
-from api.deps import DbSession
-from api.presenters import ledger_entry_read, review_item
+from api.deps import IMAGE_CONTENT, DbSession
+from api.presenters import image_response, ledger_entry_read, review_item
 from api.schemas import (
     ApproveRequest,
     LedgerEntryRead,
@@ -20,8 +20,8 @@ from api.schemas import (
     ReviewItem,
     ReviewQueue,
 )
+from core.errors import NotFound
 from dedupe.service import PurchaseFields
-from ocr.image import sniff_format
 from points import ledger
 from points import service as points_service
 from receipts import desk, records, review, storage
@@ -64,12 +64,12 @@ def get_receipt(receipt_id: str, db_session: DbSession) -> ReviewItem:
     return review_item(db_session, receipt)
 
 
-@router.get("/receipts/{receipt_id}/image")
+@router.get("/receipts/{receipt_id}/image", responses=IMAGE_CONTENT)
 def get_image(receipt_id: str, db_session: DbSession) -> Response:
     receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
-    data = storage.get(receipt.image_sha256)
-    fmt = sniff_format(data)
-    return Response(data, media_type=f"image/{fmt.lower()}" if fmt else "application/octet-stream")
+    if receipt.image_sha256 is None:
+        raise NotFound("image_none", "该记录没有小票照片")
+    return image_response(storage.get(receipt.image_sha256))
 
 
 @router.post("/receipts/{receipt_id}/approve", response_model=ReviewItem)

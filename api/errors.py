@@ -6,6 +6,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import AppError
@@ -44,6 +45,34 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONRes
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return JSONResponse(error_body("internal_error", "系统繁忙，请稍后再试"), status_code=500)
+
+
+class FieldProblem(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[FieldProblem] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body: a machine-readable code and a message a person understands."""
+
+    error: ErrorDetail
+
+
+ERROR_STATUSES = {400: "请求有误", 401: "未登录或凭证无效", 403: "无权操作", 404: "不存在",
+                  409: "与当前状态冲突", 413: "内容过大", 415: "不支持的文件类型",
+                  422: "参数有误", 429: "请求过于频繁", 503: "服务暂不可用"}
+
+
+# Passed to include_router for every API router (app.py): the OpenAPI schema then says what
+# clients get on errors (FastAPI would document 422 as its own validation shape).
+ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": text}
+                   for status, text in ERROR_STATUSES.items()}
 
 
 def install(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import CurrentStaff, RequireRole
-from api.deps import DbSession
+from api.deps import DbSession, file_content
 from api.schemas import RulesPublish, RulesRead
 from core.clock import local_today
 from points import report, versions
@@ -20,7 +20,7 @@ router = APIRouter(
 )
 
 
-@router.get("/reports/daily")
+@router.get("/reports/daily", responses=file_content("application/json", "text/csv"))
 def daily_report(
     date: dt.date, db_session: DbSession, format: Literal["json", "csv"] = "json"
 ) -> Response:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.auth import CurrentStaff, RequireRole
-from api.deps import DbSession
+from api.deps import DbSession, file_content
 from core.errors import AppError
 from merchants import ops
 from merchants import service as merchants
@@ -39,7 +39,7 @@ def list_merchants(
     return [MerchantRead.model_validate(m) for m in rows]
 
 
-@router.get("/export")
+@router.get("/export", responses=file_content("application/json", "text/csv"))
 def export(db_session: DbSession, format: Literal["json", "csv"] = "json") -> Response:
     """The whole registry in a form ``/import`` takes back."""
     rows = merchants.get_all(db_session=db_session)

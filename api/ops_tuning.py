@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import Response
 
 from api.auth import CurrentStaff, RequireRole
-from api.deps import DbSession
+from api.deps import IMAGE_CONTENT, DbSession, RowId, file_content
+from api.presenters import image_response
 from api.schemas import (
     AutoApproveRequest,
     RollbackRequest,
@@ -56,7 +57,7 @@ def list_samples(merchant_id: str, db_session: DbSession) -> list[SampleRead]:
 
 
 @router.put("/samples/{sample_id}/labels", response_model=SampleRead)
-def label_sample(merchant_id: str, sample_id: int, body: SampleLabels, staff: CurrentStaff,
+def label_sample(merchant_id: str, sample_id: RowId, body: SampleLabels, staff: CurrentStaff,
                  db_session: DbSession) -> SampleRead:
     """The true values of a sample; send what was read to approve it as it is."""
     sample = ops.label_sample(db_session, merchant_id=merchant_id, sample_id=sample_id,
@@ -65,14 +66,14 @@ def label_sample(merchant_id: str, sample_id: int, body: SampleLabels, staff: Cu
 
 
 @router.delete("/samples/{sample_id}", status_code=204)
-def delete_sample(merchant_id: str, sample_id: int, staff: CurrentStaff,
+def delete_sample(merchant_id: str, sample_id: RowId, staff: CurrentStaff,
                   db_session: DbSession) -> Response:
     ops.delete_sample(db_session, merchant_id=merchant_id, sample_id=sample_id,
                       actor=staff.actor)
     return Response(status_code=204)
 
 
-@router.get("/samples/export")
+@router.get("/samples/export", responses=file_content("application/zip"))
 def export_samples(merchant_id: str, db_session: DbSession) -> Response:
     """Images + labels.jsonl, the evaluator's input format, as one zip."""
     merchant_service.get_or_raise(db_session=db_session, merchant_id=merchant_id)
@@ -158,7 +159,7 @@ def _sample_read(sample: TrainingSample) -> SampleRead:
                       created_at=sample.created_at)
 
 
-@router.get("/samples/{sample_id}/image")
-def sample_image(merchant_id: str, sample_id: int, db_session: DbSession) -> Response:
+@router.get("/samples/{sample_id}/image", responses=IMAGE_CONTENT)
+def sample_image(merchant_id: str, sample_id: RowId, db_session: DbSession) -> Response:
     sample = ops.sample_of(db_session, merchant_id, sample_id)
-    return Response(storage.get(sample.image_sha256), media_type="image/*")
+    return image_response(storage.get(sample.image_sha256))

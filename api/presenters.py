@@ -1,10 +1,12 @@
 """Turning receipt records into response schemas."""
 
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.schemas import LedgerEntryRead, Reason, ReceiptRead, ReviewItem
 from api.shopper.schemas import ShopperReceipt
 from merchants import service as merchant_service
+from ocr.image import sniff_format
 from points.explain import KIND_TEXT, explain
 from points.models import LedgerEntry, Member
 from receipts.messages import STATUS_TEXT, reason_text
@@ -63,3 +65,9 @@ def ledger_entry_read(entry: LedgerEntry) -> LedgerEntryRead:
         reason=entry.reason, explanation=explain(entry), rule_version=entry.rule_version,
         detail=entry.detail or {}, expires_on=entry.expires_on, created_at=entry.created_at,
     )
+
+
+def image_response(data: bytes) -> Response:
+    """A stored photo with its real content type (stored photos are sniffed images)."""
+    fmt = sniff_format(data)
+    return Response(data, media_type=f"image/{fmt.lower()}" if fmt else "application/octet-stream")

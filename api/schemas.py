@@ -222,8 +222,74 @@ class TemplateRead(BaseModel):
 
 
 class RollbackRequest(BaseModel):
-    version: int = Field(ge=0, description="0: as before anything was published")
+    version: int = Field(ge=0, le=2_147_483_647, description="0: as before anything was published")
 
 
 class AutoApproveRequest(BaseModel):
     enabled: bool | None = Field(description="true: on, false: off, null: the mall's default")
+
+
+class ExportedMember(BaseModel):
+    code: str
+    phone: str | None = Field(description="masked: 138****1234")
+    wechat_bound: bool
+    tier: str
+    tier_expires_on: str | None
+    points_balance: int
+    created_at: str
+
+
+class ExportedReceipt(BaseModel):
+    id: str
+    channel: str
+    status: str
+    uploaded_at: str
+    merchant_id: str | None
+    merchant: str | None
+    date: str | None
+    time: str | None
+    total: str | None
+    receipt_no: str | None
+    payment_method: str | None
+    points: int
+    reasons: list[str]
+    ocr_text: list[str]
+    photo_purged: bool
+
+
+class ExportedLedgerEntry(BaseModel):
+    id: int
+    kind: str
+    points: int
+    reason: str | None
+    receipt_id: str | None
+    merchant_id: str | None
+    amount: str | None
+    business_date: str | None
+    booked_on: str | None
+    expires_on: str | None
+    created_at: str
+
+
+class ExportedTierChange(BaseModel):
+    from_: str | None = Field(alias="from")
+    to: str
+    reason: str
+    growth: int
+
+
+class PersonalDataExport(BaseModel):
+    """Everything held about one member (PIPL access and portability)."""
+
+    exported_at: str
+    member: ExportedMember
+    receipts: list[ExportedReceipt]
+    ledger: list[ExportedLedgerEntry]
+    tier_changes: list[ExportedTierChange]
+
+
+class ErasureRead(BaseModel):
+    receipts: int
+    photos_deleted: int
+    samples_deleted: int
+    receipts_rejected: int = Field(description="still waiting for a decision: never credited")

@@ -5,6 +5,7 @@ masking is driven by the row's label: card rows lose all but the last four digit
 long numbers, member/mobile rows lose the middle of mobile numbers.
 """
 
+import logging
 import re
 
 _CARD_LABELS = re.compile(r"卡号|银行卡|信用卡|借记卡|刷卡|银联|card|visa|master", re.I)
@@ -25,3 +26,38 @@ def mask_sensitive(text: str) -> str:
     if _MOBILE_LABELS.search(text):
         text = _MOBILE.sub(r"\1****\2", text)
     return text
+
+
+def mask_phone_numbers(text: str) -> str:
+    """Every mainland mobile number in ``text`` as 138****1234, whatever its label."""
+    return _MOBILE.sub(r"\1****\2", text)
+
+
+class PhoneMaskingFilter(logging.Filter):
+    """Masks mobile numbers in log lines (messages, their arguments, tracebacks), so a
+    number in a URL, an error or a careless message never reaches a log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_phone_numbers(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = mask_phone_numbers(
+                logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = mask_phone_numbers(record.exc_text)
+        return True
+
+
+LOGGERS_WITH_HANDLERS = ("", "uvicorn", "uvicorn.access", "uvicorn.error", "dramatiq")
+
+
+def install_log_masking() -> None:
+    """Attach the filter to the handlers that write our logs (the root logger's, uvicorn's
+    and dramatiq's): a handler's filter sees every record it writes, a logger's only its
+    own."""
+    for name in LOGGERS_WITH_HANDLERS:
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, PhoneMaskingFilter) for f in handler.filters):
+                handler.addFilter(PhoneMaskingFilter())

@@ -20,6 +20,15 @@ class CoreSettings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     # Send the staff session cookie over HTTPS only: set true behind TLS.
     secure_cookies: bool = False
+    # Request bodies above this are refused (413) before they are read: one photo
+    # (RP_OCR_MAX_UPLOAD_BYTES) plus the form around it; ops' batch sample uploads get more.
+    max_request_bytes: int = 16 * 1024 * 1024
+    max_batch_request_bytes: int = 200 * 1024 * 1024
+    # Browser origins allowed to call the API (CORS), e.g. ["https://m.mall.example"];
+    # none by default.
+    cors_origins: list[str] = []
+    # Failed staff logins one client address may make (limits notation, moving window).
+    staff_login_failures: str = "10/minute"
 
     @property
     def image_dir(self) -> Path:

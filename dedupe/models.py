@@ -18,10 +18,10 @@ class FingerprintRecord(Base):
     receipt_id: Mapped[str] = mapped_column(ForeignKey("receipt.id"), primary_key=True)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # none: desk entry
     phash: Mapped[int | None] = mapped_column(BigInteger)
-    band0: Mapped[int | None] = mapped_column(Integer, index=True)
-    band1: Mapped[int | None] = mapped_column(Integer, index=True)
-    band2: Mapped[int | None] = mapped_column(Integer, index=True)
-    band3: Mapped[int | None] = mapped_column(Integer, index=True)
+    band0: Mapped[int | None] = mapped_column(Integer)
+    band1: Mapped[int | None] = mapped_column(Integer)
+    band2: Mapped[int | None] = mapped_column(Integer)
+    band3: Mapped[int | None] = mapped_column(Integer)
     merchant_id: Mapped[str | None] = mapped_column(String(64))
     purchase_date: Mapped[date | None] = mapped_column(Date)
     purchase_time: Mapped[time | None] = mapped_column(Time)
@@ -34,6 +34,11 @@ class FingerprintRecord(Base):
     __table_args__ = (
         Index("ix_fingerprint_record_fields", "merchant_id", "purchase_date", "total"),
         Index("ix_fingerprint_record_receipt_no", "merchant_id", "receipt_no"),
+        # pHash bands by store: an image match counts only within one store, and receipts'
+        # band values collide far more than random hashes, so a band alone would return
+        # thousands of rows at ten million receipts (bench/dedupe_scale.py).
+        *(Index(f"ix_fingerprint_record_store_band{i}", "merchant_id", f"band{i}")
+          for i in range(4)),
     )
 
 

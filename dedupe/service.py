@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,10 +126,18 @@ def _earliest(db_session: Session, query) -> FingerprintRecord | None:
 
 
 def _exact(db_session: Session, record: FingerprintRecord) -> Verdict | None:
+    """Only an older upload of the same bytes makes this one a repeat: two uploads checked
+    at the same moment would otherwise each see the other, both be marked duplicates and
+    neither be credited."""
     if record.sha256 is None:
         return None
-    first = find_exact(db_session=db_session, sha256=record.sha256, exclude=record.receipt_id)
-    return Verdict("exact", first) if first else None
+    older = or_(FingerprintRecord.created_at < record.created_at,
+                and_(FingerprintRecord.created_at == record.created_at,
+                     FingerprintRecord.receipt_id < record.receipt_id))
+    query = _live_others(record.receipt_id).where(FingerprintRecord.sha256 == record.sha256,
+                                                  older)
+    first = _earliest(db_session, query)
+    return Verdict("exact", first.receipt_id) if first else None
 
 
 def _same_receipt_no(db_session: Session, record: FingerprintRecord) -> Verdict | None:
@@ -169,30 +177,39 @@ def _within(a: FingerprintRecord, b: FingerprintRecord, window: timedelta) -> bo
 
 
 def _similar_image(db_session: Session, record: FingerprintRecord) -> Verdict | None:
-    if record.phash is None:
+    if record.phash is None or record.merchant_id is None:
         return None
-    own_bands = bands(record.phash)
-    columns = (
-        FingerprintRecord.band0,
-        FingerprintRecord.band1,
-        FingerprintRecord.band2,
-        FingerprintRecord.band3,
+    candidates = phash_candidates(
+        db_session=db_session, phash=record.phash, merchant_id=record.merchant_id,
+        purchase_date=record.purchase_date, total=record.total,
+        max_distance=get_dedupe_settings().phash_max_distance, exclude=record.receipt_id,
     )
-    query = _live_others(record.receipt_id).where(
-        or_(*(col == value for col, value in zip(columns, own_bands, strict=True)))
-    )
-    limit = get_dedupe_settings().phash_max_distance
-    for other in db_session.scalars(query.order_by(FingerprintRecord.created_at)):
-        if hamming(other.phash, record.phash) <= limit and _fields_partly_agree(record, other):
-            return Verdict("similar_image", other.receipt_id)
-    return None
+    return Verdict("similar_image", candidates[0].receipt_id) if candidates else None
 
 
-def _fields_partly_agree(a: FingerprintRecord, b: FingerprintRecord) -> bool:
-    """Receipts' pHashes collide often (NOTES.md), so a close hash only counts when the
-    same merchant and the same amount or day were read from both."""
-    if a.merchant_id is None or a.merchant_id != b.merchant_id:
-        return False
-    same_total = a.total is not None and a.total == b.total
-    same_day = a.purchase_date is not None and a.purchase_date == b.purchase_date
-    return same_total or same_day
+def phash_candidates(
+    *, db_session: Session, phash: int, merchant_id: str, purchase_date: date | None,
+    total: Decimal | None, max_distance: int, exclude: str | None = None
+) -> list[FingerprintRecord]:
+    """Live receipts of the same store, read with the same amount or the same day, whose
+    pHash is within ``max_distance`` bits (at most BANDS - 1: two such hashes share a
+    band), oldest first.
+
+    Receipts' pHashes collide often (NOTES.md), so a close hash only counts when the same
+    store and the same amount or day were read from both; the query asks for that first:
+    one index (store, band) per band reads the few rows of one store sharing a band value
+    instead of every store's, and the amount or day leaves only those worth comparing."""
+    agree = [column == value for column, value in ((FingerprintRecord.total, total),
+                                                   (FingerprintRecord.purchase_date,
+                                                    purchase_date)) if value is not None]
+    if not agree:
+        return []
+    columns = (FingerprintRecord.band0, FingerprintRecord.band1, FingerprintRecord.band2,
+               FingerprintRecord.band3)
+    query = _live_others(exclude).where(
+        FingerprintRecord.merchant_id == merchant_id,
+        or_(*(col == value for col, value in zip(columns, bands(phash), strict=True))),
+        or_(*agree),
+    )
+    rows = db_session.scalars(query.order_by(FingerprintRecord.created_at))
+    return [row for row in rows if hamming(row.phash, phash) <= max_distance]

@@ -36,6 +36,18 @@ def image_unsupported_type() -> ImageRejected:
     return ImageRejected("image_unsupported_type", "只支持 JPG、PNG 或 WebP 格式的图片", status=415)
 
 
+def image_polyglot() -> ImageRejected:
+    return ImageRejected(
+        "image_polyglot", "图片中夹带了其他类型的文件内容，请直接上传拍摄的原始照片", status=415
+    )
+
+
+def image_bad_shape(width: int, height: int) -> ImageRejected:
+    return ImageRejected(
+        "image_bad_shape", f"图片尺寸异常（{width}×{height} 像素），请拍摄完整的小票后重新上传"
+    )
+
+
 def image_corrupt() -> ImageRejected:
     return ImageRejected("image_corrupt", "图片已损坏或不完整，无法打开，请重新拍照上传")
 

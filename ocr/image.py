@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from ocr import errors
+from ocr import errors, sanitize
 from ocr.settings import OcrSettings
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,21 @@ def decode_image(data: bytes, settings: OcrSettings) -> np.ndarray:
     return to_bgr(load_upright(pil_img))
 
 
+def clean_upload(data: bytes, settings: OcrSettings) -> bytes:
+    """Validate an upload as ``decode_image`` does and return the bytes to keep: the image
+    without metadata (GPS, device) or anything appended (``ocr.sanitize``); raises
+    ``ImageRejected`` as ``decode_image`` does, or image_polyglot."""
+    check_upload_size(data, settings)
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise errors.image_unsupported_type()
+    pil_img = open_header(data, fmt, settings)
+    check_pixel_count(pil_img.size, settings)
+    clean = sanitize.strip_metadata(data, fmt, sanitize.orientation_of(pil_img))
+    decode_image(clean, settings)  # what is kept must decode, whole
+    return clean
+
+
 def check_upload_size(data: bytes, settings: OcrSettings) -> None:
     if not data:
         raise errors.image_empty()
@@ -69,6 +84,9 @@ def check_pixel_count(size: tuple[int, int], settings: OcrSettings) -> None:
         raise errors.image_too_many_pixels(settings.max_pixels)
     if width == 0 or height == 0:
         raise errors.image_corrupt()
+    short, long = sorted(size)
+    if short < settings.min_side or long > short * settings.max_aspect_ratio:
+        raise errors.image_bad_shape(width, height)
 
 
 def load_upright(pil_img: Image.Image) -> Image.Image:
@@ -86,7 +104,11 @@ def load_upright(pil_img: Image.Image) -> Image.Image:
 
 
 def to_bgr(pil_img: Image.Image) -> np.ndarray:
-    """BGR uint8 for OpenCV; transparent areas become white paper, not black."""
+    """BGR uint8 for OpenCV; transparent areas become white paper, not black; 16-bit grey
+    is scaled down (a plain conversion would clip it to white); CMYK becomes RGB."""
+    if pil_img.mode in ("I", "I;16", "I;16B", "I;16L"):
+        grey = (np.asarray(pil_img, dtype=np.uint32) >> 8).clip(0, 255).astype(np.uint8)
+        return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
     if pil_img.mode in ("RGBA", "LA", "PA") or "transparency" in pil_img.info:
         rgba = pil_img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, "white")

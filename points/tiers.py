@@ -58,6 +58,8 @@ def review(db_session: Session, rules: RuleSet, *, as_of: date) -> list[TierChan
     changes = []
     for member_id in due:
         member = ledger.lock_member(db_session, member_id)
+        if member.tier_expires_on is None or member.tier_expires_on >= as_of:
+            continue  # reviewed by a run that held the lock first (cron and a worker)
         value = growth(db_session, member.id, as_of=as_of, window_months=tiers.window_months)
         current = tiers.by_code(member.tier)
         if value >= current.growth:

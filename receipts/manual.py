@@ -9,10 +9,7 @@ from sqlalchemy.orm import Session
 from core.clock import local_today
 from core.errors import Conflict
 from dedupe import service as dedupe
-from dedupe.fingerprint import sha256_hex
 from merchants import service as merchant_service
-from ocr.image import decode_image
-from ocr.settings import get_ocr_settings
 from points import earning
 from receipts import decision, records, storage
 from receipts.models import Channel, Receipt, Status
@@ -28,9 +25,7 @@ def enter_manual(
     today = today or local_today()
     sha256 = None
     if photo is not None:
-        decode_image(photo, get_ocr_settings())
-        sha256 = sha256_hex(photo)
-        storage.put(sha256, photo)
+        sha256, _kept = storage.keep_upload(photo)
     receipt = Receipt(
         id=records.new_receipt_id(), member_id=member_id, channel=Channel.DESK,
         status=Status.PROCESSING, image_sha256=sha256, merchant_id=fields.merchant_id,

@@ -28,6 +28,7 @@ REASON_TEXT = {
     "duplicate_receipt_no": "该小票已积分（小票号相同）",
     "duplicate_claimed": "该小票已积分",
     "processing_failed": "系统识别失败，转人工处理",
+    "member_erased": "会员已申请删除个人信息，小票不再处理",
     # points rules (points/engine.py)
     "merchant_excluded": "该商户不参与积分",
     "payment_excluded": "该支付方式不参与积分",

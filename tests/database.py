@@ -16,6 +16,9 @@ CACHED_GETTERS = (
     ("ocr.settings", "get_ocr_settings"),
     ("points.settings", "get_points_settings"),
     ("points.rules", "default_rules"),
+    ("receipts.settings", "get_storage_settings"),
+    ("receipts.settings", "get_worker_settings"),
+    ("receipts.storage", "get_store"),
     ("receipts.jobs", "get_queue"),
     ("accounts.settings", "get_wechat_settings"),
     ("accounts.settings", "get_member_session_settings"),
@@ -24,6 +27,7 @@ CACHED_GETTERS = (
     ("api.shopper.settings", "get_shopper_settings"),
     ("channels.wechatpay.settings", "get_wechatpay_settings"),
     ("channels.wechatpay.keys", "get_keyring"),
+    ("api.web.login_throttle", "_limiter"),
 )
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 
 from accounts.settings import get_wechat_settings
 from api.auth import CurrentMemberId
-from api.deps import DbSession
+from api.deps import MAX_ROW_ID, DbSession
 from api.presenters import ledger_entry_read
 from api.schemas import (
     ExpiringRead,
@@ -64,7 +64,8 @@ def my_points(member_id: CurrentMemberId, db_session: DbSession) -> PointsRead:
 @router.get("/members/me/points/history", response_model=HistoryPage)
 def my_points_history(
     member_id: CurrentMemberId, db_session: DbSession,
-    before_id: int | None = Query(default=None, ge=1), limit: int = Query(default=20, ge=1, le=100),
+    before_id: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
+    limit: int = Query(default=20, ge=1, le=100),
 ) -> HistoryPage:
     """Every ledger entry with its explanation, newest first; page with ``before_id``."""
     entries = ledger.history(db_session, member_id, limit=limit, before_id=before_id)

@@ -52,22 +52,24 @@ def my_receipt(receipt_id: str, member_id: CurrentMemberId, db_session: DbSessio
 MyReceipt = Annotated[Receipt, Depends(my_receipt)]
 
 
-async def _read_capped(upload: UploadFile) -> bytes:
+def _read_capped(upload: UploadFile) -> bytes:
     limit = get_ocr_settings().max_upload_bytes
-    data = await upload.read(limit + 1)
+    data = upload.file.read(limit + 1)
     if len(data) > limit:
         raise image_too_large(limit)
     return data
 
 
 @router.post("/receipts", status_code=status.HTTP_202_ACCEPTED, response_model=ReceiptAccepted)
-async def upload_receipt(
+def upload_receipt(
     member_id: Annotated[int, Depends(upload_allowed)], db_session: DbSession,
     image: UploadFile = File(...),
 ) -> ReceiptAccepted:
     """Upload a receipt photo; it is read in the background. Follow it with
     GET /receipts/{id}/events (live) or GET /receipts/{id}."""
-    data = await _read_capped(image)
+    # A plain def runs in the thread pool: checking and storing the photo (decoding it,
+    # the database, the broker) must not block the event loop other requests wait on.
+    data = _read_capped(image)
     member = points_service.get_or_raise(db_session=db_session, member_id=member_id)
     receipt = flow.submit_photo(
         db_session=db_session, member_id=member.id, data=data, actor=f"member:{member.code}"

@@ -53,6 +53,7 @@ DONE_TEXT = {
     "payment_settled": "已重新匹配并按积分规则处理",
     "payment_still_unmatched": "仍未能对应商户或会员，请先补全资料",
     "sync_requeued": "已重新排队发送积分同步",
+    "member_erased": "该会员的个人信息已删除，积分记录已匿名保留",
 }
 
 

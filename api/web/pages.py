@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from accounts import service as accounts
 from api import errors as api_errors
 from api.deps import DbSession
-from api.web import admin, counter, ops, payments, review
+from api.web import admin, counter, login_throttle, members, ops, payments, review
 from api.web.common import (
     HERE,
     SESSION_COOKIE,
@@ -49,10 +49,18 @@ def login(
     request: Request, db_session: DbSession, username: Annotated[str, Form(max_length=32)],
     password: Annotated[str, Form(max_length=200)], next: Annotated[str, Form()] = "/desk/",
 ) -> Response:
+    client = request.client.host if request.client else "unknown"
+    if wait := login_throttle.seconds_blocked(client):
+        page = render(request, "login.html", None, status=429, next=_safe_next(next),
+                      username=username, flash={"kind": "error",
+                                                "text": f"登录失败次数过多，请 {wait} 秒后再试"})
+        page.headers["Retry-After"] = str(wait)
+        return page
     try:
         done = accounts.log_in(db_session, username=username, password=password)
     except accounts.LoginFailed as exc:
         db_session.commit()  # keep the failed-attempt count
+        login_throttle.count_failure(client)
         return render(request, "login.html", None, status=401, next=_safe_next(next),
                       username=username, flash={"kind": "error", "text": exc.message})
     target = _safe_next(next)
@@ -109,8 +117,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, invalid_form)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for pages in (router, review.router, counter.router, admin.router, ops.router,
-                  payments.router):
+    for pages in (router, review.router, counter.router, members.router, admin.router,
+                  ops.router, payments.router):
         app.include_router(pages)
 
 

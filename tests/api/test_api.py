@@ -36,7 +36,8 @@ def _wait_final(client, member: int, receipt_id: str) -> dict:
 
 
 def test_healthz(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {
+        "status": "ok", "checks": {"database": "ok", "broker": "ok"}}
 
 
 @pytest.mark.parametrize(

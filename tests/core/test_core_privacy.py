@@ -20,3 +20,30 @@ from core.privacy import mask_sensitive
 )
 def test_mask_sensitive(text, masked):
     assert mask_sensitive(text) == masked
+
+
+def test_phone_numbers_are_masked_in_every_log_line(caplog):
+    import io
+    import logging
+
+    from core.privacy import PhoneMaskingFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(PhoneMaskingFilter())
+    logger = logging.getLogger("rp.test.privacy")
+    logger.addHandler(handler)
+    try:
+        logger.warning("member %s asked for a receipt", "13912345678")
+        logger.warning("GET /desk/manual?q=15800001111 200")
+        try:
+            raise ValueError("no member with phone 18612345678")
+        except ValueError:
+            logger.exception("lookup failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "139****5678" in text and "158****1111" in text and "186****5678" in text
+    assert not any(number in text for number in ("13912345678", "15800001111",
+                                                 "18612345678"))
+

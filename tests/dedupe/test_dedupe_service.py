@@ -88,3 +88,12 @@ def test_claim_is_held_by_the_first_receipt(member, demo_mall):
         assert dedupe.claim(db_session=db_session, receipt_id="r2") == "r1"
     with session_scope() as db_session:  # claiming again is idempotent for the holder
         assert dedupe.claim(db_session=db_session, receipt_id="r1") is None
+
+
+def test_the_older_of_two_uploads_of_the_same_bytes_is_never_the_repeat(member, demo_mall):
+    """Two workers deciding two uploads of the same photo at the same moment each saw the
+    other as the original: both became duplicates and nobody was credited."""
+    _receipt(member, "r1", "same")
+    _receipt(member, "r2", "same")  # both live: neither was decided yet
+    assert _check("r1").kind == "unique"
+    assert _check("r2") == dedupe.Verdict("exact", "r1")

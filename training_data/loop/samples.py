@@ -12,10 +12,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import AppError, NotFound
 from core.values import text_value
-from dedupe.fingerprint import sha256_hex
 from merchants import service as merchant_service
-from ocr.image import decode_image, sniff_format
-from ocr.settings import get_ocr_settings
+from ocr.image import sniff_format
 from receipts import storage
 from receipts.models import Receipt
 from receipts.reading import in_force, reader_for, stored_rows
@@ -69,9 +67,7 @@ def add_photo(
     so templates can be tried on it without OCR). Empty ``labels`` leave the sample
     unlabelled until someone confirms or corrects what was read."""
     merchant = merchant_service.get_or_raise(db_session=db_session, merchant_id=merchant_id)
-    decode_image(data, get_ocr_settings())
-    sha256 = sha256_hex(data)
-    storage.put(sha256, data)
+    sha256, data = storage.keep_upload(data)
     reading = reader_for(*in_force(db_session)).read(data)
     read = {name: reading.extraction.value(name) for name in LABEL_FIELDS if name != "merchant"}
     recognised = reading.merchant.merchant_id

@@ -14,3 +14,12 @@ document.addEventListener("keydown", function (event) {
   event.preventDefault();
   element.click();
 });
+
+// "Back" links (data-back) go to the previous page when there is one; without script
+// or history they stay a plain link to their href.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-back]");
+  if (!link || window.history.length < 2) return;
+  event.preventDefault();
+  window.history.back();
+});
