@@ -34,7 +34,7 @@ async def capped_body(request: Request) -> bytes:
     return bytes(data[:limit + 1])
 
 
-@router.post("/wechat-pay/notify", responses={400: {}, 401: {}, 413: {}})
+@router.post("/wechat-pay/notify")
 def wechat_pay_notify(
     request: Request, body: Annotated[bytes, Depends(capped_body)], db_session: DbSession,
     background: BackgroundTasks,

@@ -15,6 +15,7 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from training_data.synth import generate_receipt, load_registry
 
@@ -43,22 +44,14 @@ def receipt_photo(tmp_path) -> tuple[Path, int]:
 
 
 @pytest.fixture
-def phone(browser):
+def page(browser):
+    """A phone instead of the desk's desktop page (the ``screenshot`` fixture shoots it)."""
     context = browser.new_context(**PHONE)
     yield context.new_page()
     context.close()
 
 
-def _shoot(phone, request, name: str) -> Path:
-    from conftest import screenshot_dir
-
-    path = screenshot_dir() / f"{request.node.name}-{name}.png".replace("[", "_").replace("]", "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def _walk_through(phone, request, base_url: str, photo: Path, points: int) -> None:
+def _walk_through(phone, screenshot, base_url: str, photo: Path, points: int) -> None:
     streams, polls = [], []
     phone.on("request", lambda r: streams.append(r.url) if "/events?ticket=" in r.url else None)
     phone.on("request", lambda r: polls.append(r.url)
@@ -66,29 +59,30 @@ def _walk_through(phone, request, base_url: str, photo: Path, points: int) -> No
              else None)
     phone.goto(f"{base_url}/m/")
     phone.locator("#dev-signin").wait_for()
-    _shoot(phone, request, "1-sign-in")
+    screenshot("1-sign-in")
     phone.click("#dev-signin-button")
     phone.locator("#app").wait_for()
-    phone.wait_for_function("document.getElementById('balance').textContent === '0'")
+    # Locator waits, not wait_for_function: the page's CSP forbids eval, which that uses.
+    expect(phone.locator("#balance")).to_have_text("0")
     assert phone.locator("#member-code").inner_text().startswith("会员号 M")
-    _shoot(phone, request, "2-signed-in")
+    screenshot("2-signed-in")
     phone.evaluate("window.stillTheSamePage = true")
 
     phone.set_input_files("#photo-camera", str(photo))
     phone.locator("#result.waiting").wait_for(timeout=30_000)
-    _shoot(phone, request, "3-reading")
+    screenshot("3-reading")
     phone.locator("#result[data-status=approved]").wait_for(timeout=DECISION_MS)
     assert phone.locator("#result-points").inner_text() == f"+{points} 积分"
     assert f"= {points} 分" in phone.locator("#result-explanation").inner_text()
-    phone.wait_for_function(f"document.getElementById('balance').textContent === '{points}'")
-    _shoot(phone, request, "4-approved")
+    expect(phone.locator("#balance")).to_have_text(str(points))
+    screenshot("4-approved")
     assert streams and not polls  # it arrived over the event stream, not by asking
 
     phone.set_input_files("#photo-album", str(photo))
     phone.locator("#result[data-status=duplicate]").wait_for(timeout=DECISION_MS)
     assert "重复小票" in phone.locator("#result-status").inner_text()
     assert phone.locator("#result-reasons li").first.inner_text()
-    _shoot(phone, request, "5-repeat")
+    screenshot("5-repeat")
 
     rows = phone.locator("#receipts li")
     assert [rows.nth(i).get_attribute("data-status") for i in range(rows.count())] == [
@@ -96,15 +90,15 @@ def _walk_through(phone, request, base_url: str, photo: Path, points: int) -> No
     phone.click(".tab[data-tab=history]")
     phone.locator("#history li").first.wait_for()
     assert f"+{points}" in phone.locator("#history li").first.inner_text()
-    _shoot(phone, request, "6-history")
+    screenshot("6-history")
     assert phone.evaluate("window.stillTheSamePage") is True  # never reloaded
 
 
 def test_web_phone_page_signs_in_uploads_and_sees_the_result_arrive(
-    fake_wechat, live_server, demo_mall, phone, request, receipt_photo
+    fake_wechat, live_server, demo_mall, page, screenshot, receipt_photo
 ):
     photo, points = receipt_photo
-    _walk_through(phone, request, live_server, photo, points)
+    _walk_through(page, screenshot, live_server, photo, points)
 
 
 @pytest.fixture
@@ -135,7 +129,7 @@ def scale_out(fake_wechat, postgresql_url, redis_url, tmp_path, monkeypatch):
 
 
 def test_web_phone_page_live_status_with_a_separate_worker(
-    scale_out, phone, request, receipt_photo
+    scale_out, page, screenshot, receipt_photo
 ):
     from accounts.wechat.fake.server import serve_in_thread
     from app import create_app
@@ -143,7 +137,7 @@ def test_web_phone_page_live_status_with_a_separate_worker(
     photo, points = receipt_photo
     running = serve_in_thread(create_app(), lifespan="on")
     try:
-        _walk_through(phone, request, running.url, photo, points)
+        _walk_through(page, screenshot, running.url, photo, points)
     finally:
         running.stop()
     assert scale_out.poll() is None, scale_out.stderr.read().decode()[-2000:]
