@@ -82,6 +82,19 @@ def test_flow_confident_purchase_outside_the_window_is_rejected_with_the_rule(
     assert _entries(member) == [("earn", 279)]
 
 
+def test_flow_confident_date_a_year_away_from_one_in_the_window_goes_to_review(
+    member, reads, rules
+):
+    """2025-11-20 read with full confidence on 2026-11-23 is outside a 30-day window, but the
+    same day of 2026 is inside: a misread year, so a person looks instead of a refusal."""
+    rules(validity_days=30)
+    reads(reading(day=date(2025, 11, 20)))
+    receipt = _process(member, 1)
+    assert (receipt.status, receipt.reasons) == (
+        Status.NEEDS_REVIEW, ["outside_validity_window", "date_probable_misread"])
+    assert _entries(member) == []
+
+
 def test_flow_excluded_payment_is_rejected_and_future_date_goes_to_review(member, reads, rules):
     rules()
     excluded = reading()
