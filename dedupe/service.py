@@ -1,22 +1,15 @@
 """Finding repeats of a receipt across all members and channels."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dedupe.fingerprint import (
-    MIN_LOOKALIKE_LENGTH,
-    bands,
-    canonical_receipt_no,
-    claim_keys,
-    hamming,
-    lookalike_keys,
-    one_edit_apart,
-)
+from dedupe import match
+from dedupe.fingerprint import bands, canonical_receipt_no, claim_keys, hamming, lookalike_keys
 from dedupe.models import CreditClaim, FingerprintRecord
 from dedupe.settings import get_dedupe_settings
 
@@ -120,7 +113,7 @@ def lookalikes(*, db_session: Session, receipt_id: str) -> list[str]:
         other.receipt_id
         for other in db_session.scalars(query.order_by(FingerprintRecord.created_at))
         if (record.total is not None and other.total == record.total)
-        or _numbers_alike(record, other)
+        or match.numbers_alike(record, other)
     ]
 
 
@@ -201,10 +194,6 @@ def _same_receipt_no(db_session: Session, record: FingerprintRecord) -> Verdict 
 
 
 def _near_receipt_no(db_session: Session, record: FingerprintRecord) -> Verdict | None:
-    """A receipt number one misread away (XS2026… / X82026…) at the same store on the same
-    day, read at about the same minute or for the same amount. Numbers of one busy till run
-    000123, 000124: one edit alone, at another time and for another amount, is another
-    receipt."""
     if not (record.merchant_id and record.purchase_date and record.receipt_no):
         return None
     query = _live_others(record.receipt_id).where(
@@ -212,19 +201,10 @@ def _near_receipt_no(db_session: Session, record: FingerprintRecord) -> Verdict 
         FingerprintRecord.purchase_date == record.purchase_date,
         FingerprintRecord.receipt_no.is_not(None),
     )
-    window = timedelta(minutes=get_dedupe_settings().near_minutes)
     for other in db_session.scalars(query.order_by(FingerprintRecord.created_at)):
-        same_amount = record.total is not None and record.total == other.total
-        if _numbers_alike(record, other) and (same_amount or _within(record, other, window)):
+        if match.near_number(record, other):
             return Verdict("near_receipt_no", other.receipt_id)
     return None
-
-
-def _numbers_alike(a: FingerprintRecord, b: FingerprintRecord) -> bool:
-    if not (a.receipt_no and b.receipt_no):
-        return False
-    long_enough = min(len(a.receipt_no), len(b.receipt_no)) >= MIN_LOOKALIKE_LENGTH
-    return long_enough and one_edit_apart(a.receipt_no, b.receipt_no)
 
 
 def _near_fields(db_session: Session, record: FingerprintRecord) -> Verdict | None:
@@ -235,21 +215,10 @@ def _near_fields(db_session: Session, record: FingerprintRecord) -> Verdict | No
         FingerprintRecord.purchase_date == record.purchase_date,
         FingerprintRecord.total == record.total,
     )
-    window = timedelta(minutes=get_dedupe_settings().near_minutes)
     for other in db_session.scalars(query.order_by(FingerprintRecord.created_at)):
-        if record.receipt_no and other.receipt_no and record.receipt_no != other.receipt_no:
-            continue
-        if _within(record, other, window):
+        if match.near_fields(record, other):
             return Verdict("near_fields", other.receipt_id)
     return None
-
-
-def _within(a: FingerprintRecord, b: FingerprintRecord, window: timedelta) -> bool:
-    if a.purchase_time is None or b.purchase_time is None:
-        return True
-    at = datetime.combine(a.purchase_date, a.purchase_time)
-    bt = datetime.combine(b.purchase_date, b.purchase_time)
-    return abs(at - bt) <= window
 
 
 def _similar_image(db_session: Session, record: FingerprintRecord) -> Verdict | None:
