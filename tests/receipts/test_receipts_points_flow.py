@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-import yaml
 from fakes import TODAY, reading, submit_and_process
 from sqlalchemy import func, select
 
@@ -15,24 +14,8 @@ from core.errors import AppError
 from dedupe.service import PurchaseFields
 from points import ledger
 from points.models import LedgerEntry, Member
-from points.rules import DEFAULT_RULES
 from receipts import manual, review
 from receipts.models import Receipt, Status
-
-
-@pytest.fixture
-def rules(tmp_path, monkeypatch):
-    """``rules(**changes)``: the bundled rule set with ``changes`` becomes version 0."""
-    from database import reset_caches
-
-    def use(**changes):
-        base = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
-        path = tmp_path / "rules.yaml"
-        path.write_text(yaml.safe_dump({**base, "member_days": [], **changes}, allow_unicode=True))
-        monkeypatch.setenv("RP_POINTS_RULES_FILE", str(path))
-        reset_caches()
-
-    return use
 
 
 def _process(member: int, seed: int) -> Receipt:
