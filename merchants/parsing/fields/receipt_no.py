@@ -1,8 +1,12 @@
 """Receipt number: the value after a receipt-number label, as printed minus spaces.
 
-Only labelled values count: an unlabelled number could be anything (phone, tax id).
+Only labelled values count: an unlabelled number could be anything (phone, tax id). A
+serial that holds the purchase day after a letter prefix (``AS260623…``) gets back the
+prefix letters OCR read as digits (``A5260623…``).
 """
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 
 from merchants.parsing.confidence import BASE, combine
@@ -15,7 +19,17 @@ from merchants.types import FieldValue
 ROLE_ORDER = {"label": 0, "fallback": 1}
 
 
-def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
+# Digits OCR reads for letters, each for the one letter it is mistaken for (0 is O or D:
+# left alone).
+_LETTER_FOR = {"5": "S", "8": "B", "1": "I", "2": "Z", "6": "G"}
+_PREFIX = re.compile(r"^[A-Z0-9]{1,2}$")
+
+
+def read(
+    lines: Sequence[Line], template: Template, day: dt.date | None = None
+) -> FieldValue | None:
+    """The labelled receipt number; ``day`` (the purchase date read) repairs the letter
+    prefix of a serial that holds it."""
     rules = template.fields["receipt_no"]
 
     def finder(text: str) -> list[Found]:
@@ -30,11 +44,23 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
         return None
     best, label = min(labelled, key=lambda p: (ROLE_ORDER[p[1].role], p[1].rank, p[0].line.index))
     return FieldValue(
-        value=best.value,
+        value=_prefix_restored(best.value, day) if day else best.value,
         confidence=combine(BASE[label.role], best.score),
         source=f"{label.origin}:receipt_no:{label.role}:{label.text}",
         raw=best.line.text,
     )
+
+
+def _prefix_restored(number: str, day: dt.date) -> str:
+    """``A5260623…`` bought on 2026-06-23 is ``AS260623…``: a prefix of one or two
+    characters, at least one a letter, before the day as yymmdd; its digits that OCR reads for
+    letters become those letters."""
+    position = number.upper().find(f"{day:%y%m%d}", 1)
+    prefix = number[:position].upper()
+    if not 0 < position <= 2 or not _PREFIX.match(prefix) or prefix.isdigit():
+        return number
+    letters = "".join(_LETTER_FOR.get(ch, ch) for ch in prefix)
+    return letters + number[position:] if letters.isalpha() else number
 
 
 def find_numbers(text: str, patterns: Sequence[TimedPattern]) -> list[Found]:

@@ -28,6 +28,9 @@ _CENTS = re.compile(r"[.,]\d|(?<=\d)[-:]\d\d$")  # 52-00: the point read as a da
 _MINUS = re.compile(r"-(?!\d{2}$)")  # not the point read as a dash (52-00)
 MAX_AGREEMENTS = 2
 MIN_ITEM_LINES = 2  # one line equal to the total says nothing
+# The lines right above a total that may add up to it: Sub Total + Service Charge + GST +
+# Rounding Adj is four.
+MAX_BLOCK_LINES = 4
 MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
 MAX_CASH_ROUNDING = Decimal("0.02")
 CASH_COIN = Decimal("0.05")
@@ -105,7 +108,30 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
         below_largest=float(bool(larger)),
         # Items add up to a subtotal by definition: only a total they add up to is confirmed.
         items_sum=float(not subtotal and _items_add_up(choice, found)),
+        adds_up=float(_block_adds_up(choice, found)),
     )
+
+
+def _block_adds_up(choice: Choice, found: list[Candidate]) -> bool:
+    """The amounts of the few lines right above the total, one amount a line and at least
+    one of them named (a subtotal, a charge, a tax class, a rounding), add up to it: Sub
+    Total + Service Charge + GST + Rounding Adj, or the tax classes' totals (Total 6%
+    supplies (Inc. GST) + Total 0% supplies). Lines of nothing but 0.00 are passed over."""
+    if choice.candidate is None:
+        return False
+    by_line: dict[int, list[Candidate]] = {}
+    for c in found:
+        if c.line.index < choice.candidate.line.index and c.value != 0:
+            by_line.setdefault(c.line.index, []).append(c)
+    block: list[Candidate] = []
+    for index in sorted(by_line, reverse=True)[:MAX_BLOCK_LINES]:
+        if len(by_line[index]) != 1:
+            break
+        block.append(by_line[index][0])
+        named = any(c.role is not None for c in block)
+        if len(block) > 1 and named and sum(c.value for c in block) == choice.value:
+            return True
+    return False
 
 
 def _adjusted_below(choice: Choice, evidence: Evidence, explained: set[Decimal]) -> bool:
@@ -186,7 +212,9 @@ def _evidence(
     return Evidence(
         gross=tuple(c.value for c in positive("fallback")),
         discount=sum((abs(c.value) for c in found if c.role == "discount"), Decimal(0)),
-        tendered=positive("tendered"),
+        # Some tills print the cash handed over with a minus (Cash -51.00).
+        tendered=tuple(dataclasses.replace(c, value=abs(c.value))
+                       for c in found if c.role == "tendered" and c.value != 0),
         change=tuple(abs(c.value) for c in found if c.role == "change" and c.value != 0),
         paid=tuple(c for c in paid if c.value > 0),
         due=_cash_due(found),
