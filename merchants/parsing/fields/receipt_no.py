@@ -19,9 +19,9 @@ from merchants.types import FieldValue
 ROLE_ORDER = {"label": 0, "fallback": 1}
 
 
-# Digits OCR reads for letters, each for the one letter it is mistaken for (0 is O or D:
-# left alone).
-_LETTER_FOR = {"5": "S", "8": "B", "1": "I", "2": "Z", "6": "G"}
+# Digits OCR reads for letters, each for the letter it is mistaken for; a 0 in a prefix is
+# taken for O (SO, PO: sales and purchase orders), D being read as D far more often.
+_LETTER_FOR = {"0": "O", "5": "S", "8": "B", "1": "I", "2": "Z", "6": "G"}
 _PREFIX = re.compile(r"^[A-Z0-9]{1,2}$")
 
 
