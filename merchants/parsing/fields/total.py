@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from merchants.parsing.confidence import field_confidence, signals
+from merchants.parsing.fields import above
 from merchants.parsing.labels import LabelSet
 from merchants.parsing.scan import Candidate, Finder, Line, candidates, lines_before_end
 from merchants.parsing.template import GENERIC_ID, Template
@@ -28,9 +29,6 @@ _CENTS = re.compile(r"[.,]\d|(?<=\d)[-:]\d\d$")  # 52-00: the point read as a da
 _MINUS = re.compile(r"-(?!\d{2}$)")  # not the point read as a dash (52-00)
 MAX_AGREEMENTS = 2
 MIN_ITEM_LINES = 2  # one line equal to the total says nothing
-# The lines right above a total that may add up to it: Sub Total + Service Charge + GST +
-# Rounding Adj is four.
-MAX_BLOCK_LINES = 4
 MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
 MAX_CASH_ROUNDING = Decimal("0.02")
 CASH_COIN = Decimal("0.05")
@@ -63,6 +61,7 @@ class Choice:
     candidate: Candidate | None
     used: str = ""  # the cross-check the value was computed from (not counted again)
     rounded: bool = False  # a rounding adjustment was applied to the labelled amount
+    repaired: bool = False  # the amount read gave way to the lines above adding up (misread)
 
 
 def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
@@ -77,7 +76,8 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
     choice = _choose(found, evidence, template.id)
     if choice is None:
         return None
-    choice = _rounded(_point_restored(choice, evidence), found, evidence)
+    choice = _rounded(_point_restored(choice, evidence, found), found, evidence)
+    choice = _repaired(choice, found, evidence)
     found_signals = _signals(choice, found, evidence)
     return FieldValue(
         value=choice.value,
@@ -95,10 +95,14 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
     rivals = {c.value for c in _amounts(found, "label", evidence)} - explained
     larger = {c.value for c in _overshadowing(choice, evidence)} - explained
     subtotal = choice.how == "fallback"
+    checks = _checks(choice, evidence)
+    # The named lines above adding up is one more cross-check, unless they are the subtotal
+    # and discount or the base and tax already counted.
+    block = _adds_up(choice, found) and not (checks["gross"] or checks["tax"])
     return signals(
         choice.how,
         candidate.score if candidate else 0.0,
-        min(MAX_AGREEMENTS, _support(choice, evidence)),
+        min(MAX_AGREEMENTS, _count(checks, choice) + int(block)),
         _conflicts(choice, evidence)
         + int(subtotal and _adjusted_below(choice, evidence, explained)),
         rivals=min(len(rivals), 3),
@@ -108,30 +112,26 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
         below_largest=float(bool(larger)),
         # Items add up to a subtotal by definition: only a total they add up to is confirmed.
         items_sum=float(not subtotal and _items_add_up(choice, found)),
-        adds_up=float(_block_adds_up(choice, found)),
+        repaired=float(choice.repaired),
     )
 
 
-def _block_adds_up(choice: Choice, found: list[Candidate]) -> bool:
-    """The amounts of the few lines right above the total, one amount a line and at least
-    one of them named (a subtotal, a charge, a tax class, a rounding), add up to it: Sub
-    Total + Service Charge + GST + Rounding Adj, or the tax classes' totals (Total 6%
-    supplies (Inc. GST) + Total 0% supplies). Lines of nothing but 0.00 are passed over."""
-    if choice.candidate is None:
-        return False
-    by_line: dict[int, list[Candidate]] = {}
-    for c in found:
-        if c.line.index < choice.candidate.line.index and c.value != 0:
-            by_line.setdefault(c.line.index, []).append(c)
-    block: list[Candidate] = []
-    for index in sorted(by_line, reverse=True)[:MAX_BLOCK_LINES]:
-        if len(by_line[index]) != 1:
-            break
-        block.append(by_line[index][0])
-        named = any(c.role is not None for c in block)
-        if len(block) > 1 and named and sum(c.value for c in block) == choice.value:
-            return True
-    return False
+def _adds_up(choice: Choice, found: list[Candidate]) -> bool:
+    return choice.candidate is not None and choice.value in above.block_sums(
+        choice.candidate.line.index, found)
+
+
+def _repaired(choice: Choice, found: list[Candidate], evidence: Evidence) -> Choice:
+    """A total nothing confirms, one misread digit away from what the named lines right
+    above add up to (Total Payable 194.19 under 73.52 + 20.67): OCR added, dropped or
+    changed a digit of it, and the sum is taken (never sure enough to credit alone)."""
+    if choice.candidate is None or _support(choice, evidence) or _adds_up(choice, found):
+        return choice
+    for value in above.block_sums(choice.candidate.line.index, found):
+        rounded_to_coin = _to_coin(value) == choice.value  # 53.53 paid as 53.55: not misread
+        if value > 0 and not rounded_to_coin and above.one_digit_apart(choice.value, value):
+            return dataclasses.replace(choice, value=value, repaired=True)
+    return choice
 
 
 def _adjusted_below(choice: Choice, evidence: Evidence, explained: set[Decimal]) -> bool:
@@ -312,15 +312,16 @@ def _rounded(choice: Choice, found: list[Candidate], evidence: Evidence) -> Choi
     return choice
 
 
-def _point_restored(choice: Choice, evidence: Evidence) -> Choice:
+def _point_restored(choice: Choice, evidence: Evidence, found: list[Candidate]) -> Choice:
     """A total read as a bare integer that nothing confirms, whose hundredth the payment,
     tax or subtotal lines confirm: OCR lost its decimal point (``Total Payable: 5188``,
-    ``CASH 51.88``). Amounts merely printed elsewhere do not count: an item may cost that."""
+    ``CASH 51.88``, or lines above adding up to 51.88). Amounts merely printed elsewhere do
+    not count: an item may cost that."""
     candidate = choice.candidate
     if candidate is None or _CENTS.search(candidate.raw) or _support(choice, evidence):
         return choice
     restored = dataclasses.replace(choice, value=(choice.value / 100).quantize(CENT))
-    confirmed = _support(restored, evidence, without=("printed",))
+    confirmed = _support(restored, evidence, without=("printed",)) or _adds_up(restored, found)
     return restored if confirmed else choice
 
 
@@ -348,14 +349,21 @@ def _paid_amounts(
 
 def _support(choice: Choice, evidence: Evidence, without: tuple[str, ...] = ()) -> int:
     """How many independent cross-checks agree with the chosen value."""
+    return _count(_checks(choice, evidence), choice, without)
+
+
+def _checks(choice: Choice, evidence: Evidence) -> dict[str, bool]:
     value = choice.value
-    checks = {
+    return {
         "gross": any(g - evidence.discount == value for g in evidence.gross),
         "paid": any(paid == value for paid, _ in _paid_amounts(evidence))
         or any(t.value == value for t in evidence.tendered),
         "printed": _printed_elsewhere(choice, evidence),
         "tax": _tax_adds_up(choice.value, evidence),
     }
+
+
+def _count(checks: dict[str, bool], choice: Choice, without: tuple[str, ...] = ()) -> int:
     return sum(ok for name, ok in checks.items() if name != choice.used and name not in without)
 
 
