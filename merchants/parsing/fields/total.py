@@ -182,7 +182,9 @@ def _money_finder(template: Template, labels: LabelSet) -> Finder:
         found = find_money(text, regex, separator)
         for hit in labels.scan(text):
             bare = bare_amount_after_label(text[hit.end :])
-            if hit.label.role in NAMING_ROLES and bare:
+            # 应收: 80 434.18 — a stray figure before the amount is not the amount
+            amount_follows = any(f.start >= hit.end for f in found)
+            if hit.label.role in NAMING_ROLES and bare and not amount_follows:
                 start, end = hit.end + bare.start, hit.end + bare.end
                 if not any(f.start < end and start < f.end for f in found):
                     found.append(Found(bare.value, start, end, bare.raw))
