@@ -1,8 +1,8 @@
 """Receipt number: the value after a receipt-number label, as printed minus spaces.
 
-Only labelled values count: an unlabelled number could be anything (phone, tax id). A
-serial that holds the purchase day after a letter prefix (``AS260623…``) gets back the
-prefix letters OCR read as digits (``A5260623…``).
+Only labelled values count: an unlabelled number could be anything (phone, tax id), and a
+date is never one. A serial that holds the purchase day after a letter prefix
+(``AS260623…``) gets back the prefix letters OCR read as digits (``A5260623…``).
 """
 
 import datetime as dt
@@ -13,7 +13,7 @@ from merchants.parsing.confidence import BASE, combine
 from merchants.parsing.scan import Line, candidates, lines_before_end
 from merchants.parsing.template import Template
 from merchants.parsing.timed import TimedPattern
-from merchants.parsing.values import Found
+from merchants.parsing.values import Found, find_dates
 from merchants.types import FieldValue
 
 ROLE_ORDER = {"label": 0, "fallback": 1}
@@ -31,9 +31,12 @@ def read(
     """The labelled receipt number; ``day`` (the purchase date read) repairs the letter
     prefix of a serial that holds it."""
     rules = template.fields["receipt_no"]
+    date_patterns = template.fields["date"].patterns
 
     def finder(text: str) -> list[Found]:
-        return find_numbers(text, rules.patterns)
+        # A date is no receipt number (a label whose number OCR lost names the next line's).
+        return [f for f in find_numbers(text, rules.patterns)
+                if not _is_date(f.value, date_patterns)]
 
     labelled = [
         (c, c.label)
@@ -49,6 +52,10 @@ def read(
         source=f"{label.origin}:receipt_no:{label.role}:{label.text}",
         raw=best.line.text,
     )
+
+
+def _is_date(text: str, date_patterns: Sequence[TimedPattern]) -> bool:
+    return any(f.start == 0 and f.end == len(text) for f in find_dates(text, date_patterns))
 
 
 def _prefix_restored(number: str, day: dt.date) -> str:
