@@ -40,9 +40,9 @@ MONTHS = {
 }
 
 # A sign before or after (SROIE prints ``2.07-``), a currency before (IMB, RB, MB: OCR's
-# readings of RMB) or 元 after; without a currency a bare integer is not money. A currency may be glued
-# to a lower-case word before it (``TotalRM21.85``, OCR dropped the space), a bare number
-# may not (``SR1050901900021``).
+# readings of RMB) or 元 after; without a currency a bare integer is not money. A currency
+# may be glued to a lower-case word before it (``TotalRM21.85``, OCR dropped the space), a
+# bare number may not (``SR1050901900021``).
 _MONEY = r"""
     (?:
         (?:(?<![A-Za-z])|(?<=(?-i:[a-z])))(?P<sign>-\s?)?(?P<cur>RM|MYR|RMB|IMB|RB|MB|CNY|[¥$])\s?(?P<sign2>-\s?)?

@@ -52,8 +52,8 @@ def test_yearless_prints_month_and_day_only_and_the_truth_keeps_the_year():
 def test_misread_year_is_one_year_off_on_the_purchase_line_only():
     receipt, _ = _compose(3, misread_year=1.0)
     day = date.fromisoformat(receipt.truth["date"])
-    printed = {normalize_date(m) for m in re.findall(r"\d{4}[-/.年]\d+[-/.月]\d+日?|\d\d-\d\d-\d{4}",
-                                                     _text(receipt))}
+    dates = re.findall(r"\d{4}[-/.年]\d+[-/.月]\d+日?|\d\d-\d\d-\d{4}", _text(receipt))
+    printed = {normalize_date(m) for m in dates}
     assert day not in printed
     assert any(p and abs(p.year - day.year) == 1 and (p.month, p.day) == (day.month, day.day)
                for p in printed)
