@@ -43,7 +43,8 @@ CONFLICT_FACTOR = 0.6
 # a date read only from a serial number is a guess; a printed year that gave way to a
 # recent one (OCR misread 2026 as 2025) is a guess too, never grounds to credit or to refuse.
 CAPS: dict[str, dict[str, float]] = {
-    "total": {"how:guess": 0.8, "repaired": 0.9},
+    # A guess stays below the lowest threshold a store's own samples may set (0.8).
+    "total": {"how:guess": 0.75, "repaired": 0.9},
     "date": {"future": 0.5, "too_old": 0.5, "year_doubt": 0.5, "disputed": 0.9,
              "how:serial": 0.9},
 }
