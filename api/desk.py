@@ -76,10 +76,13 @@ def get_image(receipt_id: str, db_session: DbSession) -> Response:
 def approve(
     receipt_id: str, body: ApproveRequest, staff: CurrentStaff, db_session: DbSession
 ) -> ReviewItem:
-    """Approve, optionally with corrected fields; credits the points exactly once."""
+    """Approve, optionally with corrected fields; credits the points exactly once. 409
+    ``lookalike_credited`` when a look-alike (see the item's ``lookalikes``) was credited,
+    unless ``confirm_lookalike``."""
     corrections = body.corrections.as_receipt_fields() if body.corrections else None
     receipt = desk.approve(
-        db_session, receipt_id=receipt_id, actor=staff.actor, corrections=corrections
+        db_session, receipt_id=receipt_id, actor=staff.actor, corrections=corrections,
+        confirm_lookalike=body.confirm_lookalike,
     )
     return review_item(db_session, receipt)
 

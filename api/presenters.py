@@ -3,12 +3,13 @@
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.schemas import LedgerEntryRead, Reason, ReceiptRead, ReviewItem
+from api.schemas import LedgerEntryRead, LookalikeRead, Reason, ReceiptRead, ReviewItem
 from api.shopper.schemas import ShopperReceipt
 from merchants import service as merchant_service
 from ocr.image import sniff_format
 from points.explain import KIND_TEXT, explain
 from points.models import LedgerEntry, Member
+from receipts import review
 from receipts.messages import STATUS_TEXT, reason_text
 from receipts.models import Receipt
 
@@ -55,6 +56,12 @@ def review_item(db_session: Session, receipt: Receipt) -> ReviewItem:
         image_url=f"/api/v1/desk/receipts/{receipt.id}/image",
         claimed_by=receipt.claimed_by.removeprefix("staff:") if receipt.claimed_by else None,
         claimed_at=receipt.claimed_at,
+        lookalikes=[
+            LookalikeRead(id=r.id, status=r.status, status_text=STATUS_TEXT[r.status],
+                          date=r.purchase_date, time=r.purchase_time, total=r.total,
+                          receipt_no=r.receipt_no, url=f"/api/v1/desk/receipts/{r.id}")
+            for r in review.lookalikes(db_session, receipt)
+        ],
     )
 
 

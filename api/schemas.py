@@ -45,12 +45,30 @@ class ReceiptRead(ReceiptAccepted):
     created_at: dt.datetime
 
 
+class LookalikeRead(BaseModel):
+    """A receipt of the same store and day with the same amount or a near-identical
+    receipt number (pending ones too)."""
+
+    id: str
+    status: str
+    status_text: str
+    date: dt.date | None
+    time: dt.time | None
+    total: Decimal | None
+    receipt_no: str | None
+    url: str
+
+
 class ReviewItem(ReceiptRead):
     member_code: str
     ocr_rows: list[dict]
     image_url: str
     claimed_by: str | None = Field(default=None, description="staff working it (may lapse)")
     claimed_at: dt.datetime | None = None
+    lookalikes: list[LookalikeRead] = Field(
+        default_factory=list,
+        description="approving while one of these is credited needs confirm_lookalike",
+    )
 
 
 class ReviewQueue(BaseModel):
@@ -165,6 +183,10 @@ class Corrections(BaseModel):
 
 class ApproveRequest(BaseModel):
     corrections: Corrections | None = None
+    confirm_lookalike: bool = Field(
+        default=False,
+        description="staff checked that a credited look-alike is another purchase",
+    )
 
 
 class RejectRequest(BaseModel):

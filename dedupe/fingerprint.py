@@ -1,11 +1,15 @@
-"""Fingerprints of a receipt: exact bytes, perceptual hash, purchase fields."""
+"""Fingerprints of a receipt: exact bytes, perceptual hash, purchase fields and its receipt
+number in a form that survives OCR misreads."""
 
 import hashlib
+from datetime import date, time
+from decimal import Decimal
 
 import cv2
 import imagehash
 import numpy as np
 from PIL import Image
+from rapidfuzz.distance import Levenshtein
 
 BAND_BITS = 16
 BANDS = 64 // BAND_BITS
@@ -33,6 +37,15 @@ def bands(h: int) -> list[int]:
     return [(unsigned >> (i * BAND_BITS)) & mask for i in range(BANDS)]
 
 
+# Characters OCR reads for one another in receipt numbers, each mapped to the digit it is
+# taken for: a number compared in this form survives the misreads (XS2026… / X52026…).
+# Digits are never mapped to other digits: 000125 and 000128 are two receipts of a till.
+_CONFUSABLE = str.maketrans({"O": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8",
+                             "Z": "2", "G": "6"})
+# Numbers shorter than this carry too little to call two of them look-alikes.
+MIN_LOOKALIKE_LENGTH = 6
+
+
 def claim_keys(
     *, sha256: str, merchant_id: str | None, receipt_no: str | None,
     transaction_id: str | None = None
@@ -40,17 +53,53 @@ def claim_keys(
     """Keys that only one credited receipt may hold, across every channel.
 
     The photo's bytes, the WeChat Pay order number (unique across WeChat Pay) and, where
-    printed, the merchant's receipt number identify a purchase for certain. Merchant +
-    time + amount alone do not (two identical coffees in one minute are possible), so a
-    match on those goes to review, not to a claim.
+    printed, the merchant's receipt number (in its canonical form) identify a purchase for
+    certain. Merchant + time + amount alone do not (two identical coffees in one minute are
+    possible), so a match on those goes to review, not to a claim.
     """
     keys = [f"sha:{sha256}"] if sha256 else []
     if transaction_id:
         keys.append(f"tx:{transaction_id}")
     if merchant_id and receipt_no:
-        keys.append(f"no:{merchant_id}:{normalize_receipt_no(receipt_no)}")
+        keys.append(f"no:{merchant_id}:{canonical_receipt_no(receipt_no)}")
     return keys
 
 
+def lookalike_keys(
+    *, merchant_id: str | None, purchase_date: date | None, purchase_time: time | None,
+    total: Decimal | None, receipt_no: str | None
+) -> list[str]:
+    """Keys two near-identical receipt numbers of one store, day and minute (or, without a
+    time, amount) share: the number with each character left out in turn, and whole. Two
+    numbers one edit apart (a character misread, added or lost) share one of them, so the
+    second of two such receipts cannot be credited while the first holds its keys."""
+    if not (merchant_id and purchase_date and receipt_no):
+        return []
+    number = canonical_receipt_no(receipt_no)
+    if len(number) < MIN_LOOKALIKE_LENGTH:
+        return []
+    if purchase_time is not None:
+        bucket = f"t{purchase_time:%H%M}"
+    elif total is not None:
+        bucket = f"a{total:.2f}"
+    else:
+        return []
+    variants = {number} | {number[:i] + number[i + 1 :] for i in range(len(number))}
+    prefix = f"like:{merchant_id}:{purchase_date:%Y%m%d}:{bucket}"
+    return [f"{prefix}:{variant}" for variant in sorted(variants)]
+
+
 def normalize_receipt_no(receipt_no: str) -> str:
+    """As printed, without spaces and punctuation, upper case: how labels compare it."""
     return "".join(ch for ch in receipt_no.upper() if ch.isalnum())
+
+
+def canonical_receipt_no(receipt_no: str) -> str:
+    """The number with OCR-confusable letters as the digits they are read for (0/O/D, 1/I/l,
+    5/S, 8/B, 2/Z, 6/G): one form for every reading of one printed number."""
+    return normalize_receipt_no(receipt_no).translate(_CONFUSABLE)
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Two canonical numbers that differ by one character changed, added or left out."""
+    return a != b and Levenshtein.distance(a, b, score_cutoff=1) <= 1

@@ -1,14 +1,15 @@
 """Finding repeats of a receipt across all members and channels."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dedupe.fingerprint import bands, claim_keys, hamming, normalize_receipt_no
+from dedupe import match
+from dedupe.fingerprint import bands, canonical_receipt_no, claim_keys, hamming, lookalike_keys
 from dedupe.models import CreditClaim, FingerprintRecord
 from dedupe.settings import get_dedupe_settings
 
@@ -25,8 +26,8 @@ class PurchaseFields:
 
 @dataclass(frozen=True)
 class Verdict:
-    """``kind``: unique | exact | receipt_no (certain repeats) | near_fields |
-    similar_image (candidates a person must look at)."""
+    """``kind``: unique | exact | receipt_no (certain repeats) | near_receipt_no | near_fields
+    | similar_image (candidates a person must look at)."""
 
     kind: str
     duplicate_of: str | None = None
@@ -37,6 +38,16 @@ class Verdict:
 
 
 UNIQUE = Verdict("unique")
+
+
+@dataclass(frozen=True)
+class ClaimConflict:
+    """Another receipt holds one of this one's claim keys: ``certain`` for the bytes or the
+    receipt number (a repeat), else a look-alike key (a near-identical number of the same
+    store, day and minute: a person decides)."""
+
+    holder: str
+    certain: bool
 
 
 def record_image(
@@ -60,7 +71,7 @@ def index_fields(*, db_session: Session, receipt_id: str, fields: PurchaseFields
     record.purchase_date = fields.purchase_date
     record.purchase_time = fields.purchase_time
     record.total = fields.total
-    record.receipt_no = normalize_receipt_no(fields.receipt_no) if fields.receipt_no else None
+    record.receipt_no = canonical_receipt_no(fields.receipt_no) if fields.receipt_no else None
     record.transaction_id = fields.transaction_id
     db_session.flush()
 
@@ -82,35 +93,77 @@ def find_exact(*, db_session: Session, sha256: str, exclude: str | None = None) 
 def check(*, db_session: Session, receipt_id: str) -> Verdict:
     """Compare one indexed receipt with every live original, strongest evidence first."""
     record = db_session.get(FingerprintRecord, receipt_id)
-    for finder in (_exact, _same_receipt_no, _near_fields, _similar_image):
+    for finder in (_exact, _same_receipt_no, _near_receipt_no, _near_fields, _similar_image):
         verdict = finder(db_session, record)
         if verdict is not None:
             return verdict
     return UNIQUE
 
 
-def claim(*, db_session: Session, receipt_id: str) -> str | None:
-    """Take this receipt's claim keys before crediting it.
+def lookalikes(*, db_session: Session, receipt_id: str) -> list[str]:
+    """Live receipts of the same store and day with the same amount or a near-identical
+    receipt number (one character apart in canonical form), oldest first: what a person
+    compares before crediting this one."""
+    record = db_session.get(FingerprintRecord, receipt_id)
+    if record is None or not (record.merchant_id and record.purchase_date):
+        return []
+    query = _live_others(record.receipt_id).where(
+        FingerprintRecord.merchant_id == record.merchant_id,
+        FingerprintRecord.purchase_date == record.purchase_date,
+    )
+    return [
+        other.receipt_id
+        for other in db_session.scalars(query.order_by(FingerprintRecord.created_at))
+        if (record.total is not None and other.total == record.total)
+        or match.numbers_alike(record, other)
+    ]
 
-    Returns None when all keys were taken, else the id of the receipt already holding
-    one (the caller then treats this receipt as its duplicate). The unique primary key
-    settles races between workers.
+
+def claim(
+    *, db_session: Session, receipt_id: str, lookalikes: bool = True
+) -> ClaimConflict | None:
+    """Take this receipt's claim keys before crediting it: all of them or none.
+
+    Returns None when they were taken, else the conflict with the receipt holding one
+    (certain keys first). ``lookalikes=False`` (a person confirmed this is another
+    purchase) takes only the certain keys. The unique primary key settles races between
+    workers: keys another transaction is inserting make this insert wait, then fail.
     """
     record = db_session.get(FingerprintRecord, receipt_id)
-    keys = claim_keys(
+    certain = claim_keys(
         sha256=record.sha256, merchant_id=record.merchant_id, receipt_no=record.receipt_no,
         transaction_id=record.transaction_id,
     )
-    for key in keys:
-        holder = db_session.get(CreditClaim, key)
-        if holder is not None and holder.receipt_id != receipt_id:
-            return holder.receipt_id
-        if holder is None:
-            try:
-                with db_session.begin_nested():
-                    db_session.add(CreditClaim(key=key, receipt_id=receipt_id))
-            except IntegrityError:
-                return db_session.get(CreditClaim, key).receipt_id
+    alike = lookalike_keys(
+        merchant_id=record.merchant_id, purchase_date=record.purchase_date,
+        purchase_time=record.purchase_time, total=record.total, receipt_no=record.receipt_no,
+    ) if lookalikes else []
+    conflict = _held_by_another(db_session, receipt_id, certain, alike)
+    if conflict is not None:
+        return conflict
+    held = set(db_session.scalars(select(CreditClaim.key).where(
+        CreditClaim.key.in_(certain + alike))))
+    try:
+        with db_session.begin_nested():
+            # One order for every worker: two inserting the same keys wait, never deadlock.
+            for key in sorted(set(certain + alike) - held):
+                db_session.add(CreditClaim(key=key, receipt_id=receipt_id))
+    except IntegrityError:
+        return _held_by_another(db_session, receipt_id, certain, alike)
+    return None
+
+
+def _held_by_another(
+    db_session: Session, receipt_id: str, certain: list[str], alike: list[str]
+) -> ClaimConflict | None:
+    holders = dict(db_session.execute(
+        select(CreditClaim.key, CreditClaim.receipt_id).where(
+            CreditClaim.key.in_(certain + alike), CreditClaim.receipt_id != receipt_id)
+    ).all())
+    for keys, is_certain in ((certain, True), (alike, False)):
+        for key in keys:
+            if key in holders:
+                return ClaimConflict(holders[key], is_certain)
     return None
 
 
@@ -151,6 +204,20 @@ def _same_receipt_no(db_session: Session, record: FingerprintRecord) -> Verdict 
     return Verdict("receipt_no", first.receipt_id) if first else None
 
 
+def _near_receipt_no(db_session: Session, record: FingerprintRecord) -> Verdict | None:
+    if not (record.merchant_id and record.purchase_date and record.receipt_no):
+        return None
+    query = _live_others(record.receipt_id).where(
+        FingerprintRecord.merchant_id == record.merchant_id,
+        FingerprintRecord.purchase_date == record.purchase_date,
+        FingerprintRecord.receipt_no.is_not(None),
+    )
+    for other in db_session.scalars(query.order_by(FingerprintRecord.created_at)):
+        if match.near_number(record, other):
+            return Verdict("near_receipt_no", other.receipt_id)
+    return None
+
+
 def _near_fields(db_session: Session, record: FingerprintRecord) -> Verdict | None:
     if not (record.merchant_id and record.purchase_date and record.total is not None):
         return None
@@ -159,21 +226,10 @@ def _near_fields(db_session: Session, record: FingerprintRecord) -> Verdict | No
         FingerprintRecord.purchase_date == record.purchase_date,
         FingerprintRecord.total == record.total,
     )
-    window = timedelta(minutes=get_dedupe_settings().near_minutes)
     for other in db_session.scalars(query.order_by(FingerprintRecord.created_at)):
-        if record.receipt_no and other.receipt_no and record.receipt_no != other.receipt_no:
-            continue
-        if _within(record, other, window):
+        if match.near_fields(record, other):
             return Verdict("near_fields", other.receipt_id)
     return None
-
-
-def _within(a: FingerprintRecord, b: FingerprintRecord, window: timedelta) -> bool:
-    if a.purchase_time is None or b.purchase_time is None:
-        return True
-    at = datetime.combine(a.purchase_date, a.purchase_time)
-    bt = datetime.combine(b.purchase_date, b.purchase_time)
-    return abs(at - bt) <= window
 
 
 def _similar_image(db_session: Session, record: FingerprintRecord) -> Verdict | None:

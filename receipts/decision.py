@@ -1,6 +1,7 @@
 """Deciding a read receipt: duplicate, approved (credited once), rejected by a points
 rule, or sent to the desk with reasons."""
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -17,10 +18,17 @@ from receipts.reading import auto_approves, low_fields, thresholds_for
 # A purchase "in the future" is far more often a misread date than a real one: a person
 # looks at it instead of the shopper being told no.
 DOUBTFUL_RULE_REASONS = {"date_in_future"}
+# Verdicts of dedupe.check that a person must look at.
+POSSIBLE_DUPLICATE = {"near_fields": "possible_duplicate", "near_receipt_no": "possible_duplicate"}
 
 
-def decide(db_session: Session, receipt: Receipt, *, actor: str, today: date) -> None:
-    """Duplicate, approved (credited), rejected by a points rule, or needs_review."""
+def decide(
+    db_session: Session, receipt: Receipt, *, actor: str, today: date,
+    notes: Sequence[str] = ()
+) -> None:
+    """Duplicate, approved (credited), rejected by a points rule, or needs_review. ``notes``
+    are reason codes the reading gave (a year inferred or doubted): shown with the others
+    when the receipt goes to review."""
     records.index_fields(db_session, receipt)
     verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id)
     if verdict.is_duplicate:
@@ -34,20 +42,42 @@ def decide(db_session: Session, receipt: Receipt, *, actor: str, today: date) ->
         field_reasons.append("merchant_manual_review")
     made = None if field_reasons else offer(db_session, receipt, today)
     rule_reasons = list(made.quote.reasons) if made else []
+    if made and _date_misread(receipt, made, today):
+        rule_reasons.append("date_probable_misread")
     reasons = field_reasons + rule_reasons
     if verdict.kind != "unique":
         receipt.duplicate_of = verdict.duplicate_of
-        reasons.append("possible_duplicate" if verdict.kind == "near_fields" else verdict.kind)
+        reasons.append(POSSIBLE_DUPLICATE.get(verdict.kind, verdict.kind))
     receipt.reasons = reasons
-    if reasons == rule_reasons and reasons and not set(reasons) & DOUBTFUL_RULE_REASONS:
+    doubtful = DOUBTFUL_RULE_REASONS | {"date_probable_misread"}
+    if reasons == rule_reasons and reasons and not set(reasons) & doubtful:
         # Every field was read confidently and a rule says no: the shopper is told why
         # at once instead of waiting for the desk to say the same.
         dedupe.retire(db_session=db_session, receipt_id=receipt.id)
         records.transition(db_session, receipt, Status.REJECTED, actor, ",".join(reasons))
     elif reasons:
+        receipt.reasons = reasons + [note for note in notes if note not in reasons]
         records.transition(db_session, receipt, Status.NEEDS_REVIEW, actor, ",".join(reasons))
     else:
         approve(db_session, receipt, actor, made, today)
+
+
+def _date_misread(receipt: Receipt, made: earning.Offer, today: date) -> bool:
+    """The purchase is refused as too old, and the same month and day a year away would be
+    in the validity window: OCR (or the till's clock) probably got the year wrong, so a
+    person looks instead of the shopper being refused. (A date in the future always goes
+    to a person.)"""
+    if "outside_validity_window" not in made.quote.reasons:
+        return False
+    bought = receipt.purchase_date
+    for years in (-1, 1):
+        try:
+            shifted = bought.replace(year=bought.year + years)
+        except ValueError:  # 29 February
+            shifted = bought.replace(year=bought.year + years, day=28)
+        if shifted <= today and (today - shifted).days <= made.rules.validity_days:
+            return True
+    return False
 
 
 def _field_reasons(receipt: Receipt, low_confidence: list[str]) -> list[str]:
@@ -83,11 +113,21 @@ def offer(db_session: Session, receipt: Receipt, today: date) -> earning.Offer:
 
 def approve(
     db_session: Session, receipt: Receipt, actor: str, made: earning.Offer, today: date,
-    details: dict | None = None
+    details: dict | None = None, *, lookalike_confirmed: bool = False
 ) -> None:
-    first = dedupe.claim(db_session=db_session, receipt_id=receipt.id)
-    if first is not None:
-        mark_duplicate(db_session, receipt, first, actor, "claimed")
+    """Credit once: the receipt's claim keys first. Another receipt holding its bytes or
+    number makes it a duplicate; one holding a look-alike key (a near-identical number of
+    the same store, day and minute, credited meanwhile) sends it to review, unless a person
+    confirmed it is another purchase."""
+    conflict = dedupe.claim(db_session=db_session, receipt_id=receipt.id,
+                            lookalikes=not lookalike_confirmed)
+    if conflict is not None and conflict.certain:
+        mark_duplicate(db_session, receipt, conflict.holder, actor, "claimed")
+        return
+    if conflict is not None:
+        receipt.duplicate_of = conflict.holder
+        receipt.reasons = ["possible_duplicate"]
+        records.transition(db_session, receipt, Status.NEEDS_REVIEW, actor, "possible_duplicate")
         return
     name = merchant_service.name_of(db_session=db_session, merchant_id=receipt.merchant_id)
     entry, _created = earning.credit(
@@ -125,10 +165,11 @@ def refuse_certain_duplicate(
             "duplicate_receipt", f"该小票已在其他记录中积分（{verdict.duplicate_of}），不能重复积分"
         )
     if verdict.kind != "unique" and not confirmed_not_similar:
+        alike = ("的小票号仅一字之差" if verdict.kind == "near_receipt_no"
+                 else "的商户、金额和时间相同")
         raise Conflict(
             "possible_duplicate",
-            f"与已登记小票（{verdict.duplicate_of}）的商户、金额和时间相同；"
-            "如核实不是同一张小票，请确认后再提交",
+            f"与已登记小票（{verdict.duplicate_of}）{alike}；如核实不是同一张小票，请确认后再提交",
         )
 
 

@@ -11,11 +11,15 @@ from receipts.models import Receipt
 
 
 def approve(db_session: Session, *, receipt_id: str, actor: str,
-            corrections: dict | None = None) -> Receipt:
+            corrections: dict | None = None, confirm_lookalike: bool = False) -> Receipt:
+    """The desk's approval; a look-alike already credited that staff confirmed to be
+    another purchase is named in the audit line."""
     before = _state(records.get_or_raise(db_session=db_session, receipt_id=receipt_id))
     receipt = review.approve_review(db_session=db_session, receipt_id=receipt_id, actor=actor,
-                                  corrections=corrections)
-    _audit(db_session, actor, "approve", receipt, before)
+                                  corrections=corrections, confirm_lookalike=confirm_lookalike)
+    confirmed = [r.id for r in review.credited_lookalikes(db_session, receipt)]
+    note = f"已确认与已积分的相似小票不是同一笔消费：{'、'.join(confirmed)}" if confirmed else None
+    _audit(db_session, actor, "approve", receipt, before, note=note)
     return receipt
 
 

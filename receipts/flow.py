@@ -91,7 +91,7 @@ def process(receipt_id: str, *, today: date | None = None) -> Receipt | None:
         if receipt.status != Status.PROCESSING:
             return receipt
         _apply_reading(db_session, receipt, reading)
-        decision.decide(db_session, receipt, actor="worker", today=today)
+        decision.decide(db_session, receipt, actor="worker", today=today, notes=reading.notes)
     metrics.decided(receipt.status)
     return receipt
 

@@ -24,6 +24,9 @@ from ocr.types import OcrResult, Row
 from receipts.settings import get_receipt_settings
 
 REQUIRED_FIELDS = ("merchant", "date", "total")
+# Signals of how a field was read that the desk should know of, as reason codes.
+NOTES = {("date", "year_doubt"): "date_year_doubtful",
+         ("date", "year_inferred"): "date_year_inferred"}
 
 
 class AutoApproveSetting(Protocol):
@@ -66,6 +69,12 @@ class Interpretation:
         for name in ("date", "time", "total", "receipt_no", "payment_method"):
             scores[name] = round(self.extraction.confidence(name), 3)
         return scores
+
+    @property
+    def notes(self) -> list[str]:
+        """Reason codes for how fields were read (a year inferred or doubted)."""
+        return [code for (name, signal), code in NOTES.items()
+                if (value := self.extraction.fields.get(name)) and value.signals.get(signal)]
 
     @property
     def low_confidence_fields(self) -> list[str]:

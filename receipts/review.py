@@ -81,10 +81,12 @@ def claim_next(
 
 def approve_review(
     *, db_session: Session, receipt_id: str, actor: str, corrections: dict | None = None,
-    today: date | None = None
+    today: date | None = None, confirm_lookalike: bool = False
 ) -> Receipt:
-    """Staff approval, optionally with corrected fields; credits exactly once. A corrected
-    receipt becomes a labelled sample of its merchant."""
+    """Staff approval, optionally with corrected fields; credits exactly once. A look-alike
+    already credited (same store and day, same amount or a near-identical receipt number:
+    a reshoot of the same receipt?) refuses it unless the staff member confirmed it is
+    another purchase. A corrected receipt becomes a labelled sample of its merchant."""
     today = today or local_today()
     receipt = _reviewable(db_session, receipt_id, actor)
     before = records.snapshot(receipt)
@@ -92,15 +94,40 @@ def approve_review(
     decision.require_key_fields(receipt)
     records.index_fields(db_session, receipt)
     decision.refuse_certain_duplicate(db_session, receipt, confirmed_not_similar=True)
+    credited = credited_lookalikes(db_session, receipt)
+    if credited and not confirm_lookalike:
+        raise Conflict(
+            "lookalike_credited",
+            f"相似小票已积分（{'、'.join(r.id[:8] for r in credited)}）：同一门店同一天，金额相同"
+            "或小票号仅一字之差。如核实不是同一笔消费，请勾选确认后再通过",
+        )
     made = decision.eligible_offer(db_session, receipt, today)
     receipt.confidence = {**(receipt.confidence or {}), **_corrected_confidence(receipt)}
     after = records.snapshot(receipt)
-    decision.approve(db_session, receipt, actor, made, today, {"before": before, "after": after})
+    decision.approve(db_session, receipt, actor, made, today, {"before": before, "after": after},
+                     lookalike_confirmed=confirm_lookalike)
     if receipt.status == Status.DUPLICATE:
         raise Conflict("duplicate_receipt", f"该小票已积分（{receipt.duplicate_of}）")
+    if receipt.status == Status.NEEDS_REVIEW:  # a look-alike was credited meanwhile
+        raise Conflict("lookalike_credited",
+                       f"相似小票刚刚已积分（{receipt.duplicate_of[:8]}），请核对后再处理")
     if after != before and receipt.image_sha256:
         _keep_correction(db_session, receipt, before, actor)
     return receipt
+
+
+def lookalikes(db_session: Session, receipt: Receipt) -> list[Receipt]:
+    """Receipts of the same store and day with the same amount or a near-identical receipt
+    number, pending ones included: what the desk compares before crediting this one."""
+    ids = dedupe.lookalikes(db_session=db_session, receipt_id=receipt.id)
+    found = {r.id: r for r in db_session.scalars(select(Receipt).where(Receipt.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def credited_lookalikes(db_session: Session, receipt: Receipt) -> list[Receipt]:
+    """The look-alikes that earned points (also those refunded since: 冲红 keeps claims)."""
+    return [r for r in lookalikes(db_session, receipt)
+            if r.status in (Status.APPROVED, Status.REVERSED)]
 
 
 def _keep_correction(db_session: Session, receipt: Receipt, before: dict, actor: str) -> None:

@@ -61,6 +61,8 @@ class ReceiptForm(BaseModel):
     total: str = Field(default="", max_length=20)
     receipt_no: str = Field(default="", max_length=64)
     payment_method: str = Field(default="", max_length=16)
+    # The review page's checkbox: a credited look-alike was checked to be another purchase.
+    confirm_lookalike: bool = False
 
     def receipt_fields(self) -> dict:
         """The typed values (None where left blank); 422 with the reason when one is wrong."""
@@ -76,7 +78,7 @@ class ReceiptForm(BaseModel):
         }
 
     def as_text(self) -> dict[str, str]:
-        return self.model_dump(exclude={"csrf_token"})
+        return self.model_dump(exclude={"csrf_token", "confirm_lookalike"})
 
     @staticmethod
     def text_of(receipt: Receipt) -> dict[str, str]:

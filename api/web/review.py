@@ -98,7 +98,7 @@ def approve(
         corrections = {name: value for name, value in form.receipt_fields().items()
                        if value != getattr(receipt, name)}
         desk.approve(db_session, receipt_id=receipt_id, actor=actor_of(found),
-                     corrections=corrections)
+                     corrections=corrections, confirm_lookalike=form.confirm_lookalike)
     except AppError as exc:
         db_session.rollback()
         return _item_page(request, found, db_session, receipt, flash=error_flash(exc),
@@ -163,6 +163,7 @@ def _item_page(request: Request, found, db_session, receipt: Receipt, *, flash=N
         low=_low_confidence(db_session, receipt), reject_reasons=DESK_REJECT_REASONS,
         reason_texts=REASON_TEXT, payment_methods=PAYMENT_METHODS,
         holder=review.holder(receipt, actor_of(found)),
+        lookalikes=review.lookalikes(db_session, receipt),
         filters=request.url.query, **({"flash": flash} if flash else {}), **context,
     )
 

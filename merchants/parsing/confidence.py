@@ -36,13 +36,17 @@ AGREEMENT_GAIN = 0.5
 CONFLICT_FACTOR = 0.6
 # The most confidence a field may have while a signal is found: cases the labelled sets hold
 # too few of for a fitted model to learn, so a person decides. No label names a guessed
-# total; genuine receipts are never from the future, and seldom older than the template's
+# total; a total repaired from the lines above it (a digit misread) is the sum of other
+# lines; genuine receipts are never from the future, and seldom older than the template's
 # max_age_days (OCR misread a digit of the year); another date as plausible as the one
 # chosen, printed once, may be the right one (OCR dropped a digit: 06/2/2016, 06/12/2016);
-# a date read only from a serial number is a guess.
+# a date read only from a serial number is a guess; a printed year that gave way to a
+# recent one (OCR misread 2026 as 2025) is a guess too, never grounds to credit or to refuse.
 CAPS: dict[str, dict[str, float]] = {
-    "total": {"how:guess": 0.8},
-    "date": {"future": 0.5, "too_old": 0.5, "disputed": 0.9, "how:serial": 0.9},
+    # A guess stays below the lowest threshold a store's own samples may set (0.8).
+    "total": {"how:guess": 0.75, "repaired": 0.9},
+    "date": {"future": 0.5, "too_old": 0.5, "year_doubt": 0.5, "disputed": 0.9,
+             "how:serial": 0.9},
 }
 
 

@@ -27,7 +27,7 @@ def extract(rows: Sequence[Row], template: Template, *, today: dt.date | None = 
         "date": date_value,
         "time": when.read_time(lines, template, date_line),
         "total": total.read(lines, template),
-        "receipt_no": receipt_no.read(lines, template),
+        "receipt_no": receipt_no.read(lines, template, date_value.value if date_value else None),
         "payment_method": payment.read(lines, template),
     }
     return Extraction(

@@ -43,7 +43,7 @@ LABEL_ROLES: dict[str, tuple[str, ...]] = {
 }
 # Named groups each value grammar must define (any one of a tuple is enough).
 REQUIRED_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "date": (("y",), ("d",), ("m", "mon")),
+    "date": (("d",), ("m", "mon")),  # without a year group the year is inferred
     "time": (("H",), ("M",)),
     "receipt_no": (("value",),),
 }

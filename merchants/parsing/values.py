@@ -1,7 +1,9 @@
 """Value grammars: money amounts (built in), dates and times (template regexes).
 
 Each ``find_*`` function returns every value in a line of text with its span, so the
-caller can look at the text before it for a label.
+caller can look at the text before it for a label. A date printed without a year
+(``09-27 09:50``), or whose year OCR could not read (``20/03/201t``), is a ``MonthDay``:
+the date reader infers its year from the upload day.
 """
 
 import datetime as dt
@@ -37,13 +39,13 @@ MONTHS = {
     for name in names
 }
 
-# A sign before or after (SROIE prints ``2.07-``), a currency before (IMB, RB: OCR's readings
-# of RMB) or 元 after; without a currency a bare integer is not money. A currency may be glued
-# to a lower-case word before it (``TotalRM21.85``, OCR dropped the space), a bare number
-# may not (``SR1050901900021``).
+# A sign before or after (SROIE prints ``2.07-``), a currency before (IMB, RB, MB: OCR's
+# readings of RMB) or 元 after; without a currency a bare integer is not money. A currency
+# may be glued to a lower-case word before it (``TotalRM21.85``, OCR dropped the space), a
+# bare number may not (``SR1050901900021``).
 _MONEY = r"""
     (?:
-        (?:(?<![A-Za-z])|(?<=(?-i:[a-z])))(?P<sign>-\s?)?(?P<cur>RM|MYR|RMB|IMB|RB|CNY|[¥$])\s?(?P<sign2>-\s?)?
+        (?:(?<![A-Za-z])|(?<=(?-i:[a-z])))(?P<sign>-\s?)?(?P<cur>RM|MYR|RMB|IMB|RB|MB|CNY|[¥$])\s?(?P<sign2>-\s?)?
       | (?<![\w.,/-])(?P<sign3>-\s?)?
     )
     (?P<num>\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d{{1,2}})?|\d*{d}\d{{1,2}}|(?(cur)\d+(?![\w#])|(?!)))
@@ -58,6 +60,25 @@ _BARE_AMOUNT_AFTER_LABEL = re.compile(
     r"^[\s:=]*(?:RM|RMB|[¥$])?\s?(?P<num>\d{1,6})(?:[-:](?P<cents>\d{2}))?(?P<yuan>\s?元)?(?=\s|$)",
     re.IGNORECASE,
 )
+
+
+@dataclass(frozen=True)
+class MonthDay:
+    """A day of a year that was not printed or not readable."""
+
+    month: int
+    day: int
+
+    def on_or_before(self, latest: dt.date) -> dt.date | None:
+        """The latest such day on or before ``latest`` (29 February: the last leap year's)."""
+        for year in range(latest.year, max(latest.year - 8, 0), -1):
+            try:
+                day = dt.date(year, self.month, self.day)
+            except ValueError:
+                continue
+            if day <= latest:
+                return day
+        return None
 
 
 @dataclass(frozen=True)
@@ -138,13 +159,22 @@ def _non_overlapping(found: Iterator[Found]) -> list[Found]:
     return sorted(kept, key=lambda f: f.start)
 
 
-def _date_from(groups: dict[str, str | None]) -> dt.date | None:
-    year = int(groups["y"] or 0)
+def _date_from(groups: dict[str, str | None]) -> dt.date | MonthDay | None:
+    """The date a match states; a ``MonthDay`` when its pattern has no year group, or the
+    year it matched is not all digits (OCR garbled it)."""
+    month, day = _month(groups), int(groups["d"] or 0)
+    printed_year = (groups.get("y") or "").strip()
+    if not printed_year.isdigit():
+        try:
+            dt.date(2000, month, day)  # a leap year: every month-day that exists
+        except ValueError:
+            return None
+        return MonthDay(month, day)
+    year = int(printed_year)
     if year < 100:
         year += 2000
-    month = _month(groups)
     try:
-        return dt.date(year, month, int(groups["d"] or 0))
+        return dt.date(year, month, day)
     except ValueError:
         return None
 

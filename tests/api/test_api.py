@@ -178,3 +178,22 @@ def test_review_claim_over_the_api_keeps_a_second_clerk_out(client, member, read
     approved = client.post(f"/api/v1/desk/receipts/{item['id']}/approve", headers=wang, json={})
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     assert approved.json()["claimed_by"] is None
+
+
+def test_desk_api_lists_lookalikes_and_needs_confirm_lookalike(client, member, reads):
+    reads(reading(receipt_no="XS20261018222", total="98.00"))
+    credited = _wait_final(client, member, _upload(client, member, photo_bytes(1)).json()["id"])
+    reads(reading(receipt_no="X820261018222", total="198.00", conf=0.5))
+    item = _wait_final(client, member, _upload(client, member, photo_bytes(2)).json()["id"])
+    assert (credited["status"], item["status"]) == ("approved", "needs_review")
+    desk = _auth(issue_staff_token("li", "desk"))
+    shown = client.get(f"/api/v1/desk/receipts/{item['id']}", headers=desk).json()
+    assert [(x["id"], x["status"]) for x in shown["lookalikes"]] == [(credited["id"],
+                                                                      "approved")]
+    body = {"corrections": {"total": "98.00"}}
+    refused = client.post(f"/api/v1/desk/receipts/{item['id']}/approve", headers=desk, json=body)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "lookalike_credited"
+    approved = client.post(f"/api/v1/desk/receipts/{item['id']}/approve", headers=desk,
+                           json={**body, "confirm_lookalike": True})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"

@@ -210,3 +210,31 @@ def test_pages_admin_creates_and_disables_staff_and_it_is_audited(client, staff)
     assert chen.role == "desk" and not li.active
     assert actions == [("login", None), ("staff_create", "chen"), ("staff_disable", "li")]
     assert "staff_disable" in client.get("/desk/audit").text
+
+
+def test_pages_review_item_lists_lookalikes_and_a_credited_one_needs_the_checkbox(
+    client, staff, member, reads
+):
+    """A reshoot of the item was credited: the page lists it with its status and a link,
+    approving needs the explicit confirmation, which the audit line records."""
+    reads(reading(receipt_no="XS20261018222", total="98.00"))
+    credited = submit_and_process(member, 1)
+    reads(reading(receipt_no="X820261018222", total="198.00", conf=0.5))
+    item = submit_and_process(member, 2)
+    assert _receipt(credited).status == Status.APPROVED
+    token = _log_in(client)
+    page = client.get(f"/desk/review/{item}")
+    assert f'<a href="/desk/review/{credited}">{credited[:8]}</a>' in page.text
+    assert re.search(rf'data-receipt="{credited}">.*?<td>积分成功</td>', page.text, re.S)
+    assert 'id="confirm-lookalike"' in page.text
+    form = {**_form(item, total="98.00", receipt_no="X820261018222"), "csrf_token": token}
+    refused = client.post(f"/desk/review/{item}/approve", data=form)
+    assert refused.status_code == 409 and "相似小票已积分" in refused.text
+    assert _receipt(item).status == Status.NEEDS_REVIEW
+    done = client.post(f"/desk/review/{item}/approve", follow_redirects=False,
+                       data={**form, "confirm_lookalike": "true"})
+    assert done.status_code == 303 and _receipt(item).status == Status.APPROVED
+    with session_scope() as db_session:
+        line = db_session.scalars(select(AuditEntry).where(AuditEntry.target_id == item)).one()
+        credits = db_session.scalar(select(func.count()).select_from(LedgerEntry))
+    assert credited in line.after["note"] and credits == 2

@@ -1,7 +1,21 @@
+from datetime import date, time
+from decimal import Decimal
+
 import cv2
 import numpy as np
+import pytest
 
-from dedupe.fingerprint import BANDS, bands, claim_keys, hamming, phash, sha256_hex
+from dedupe.fingerprint import (
+    BANDS,
+    bands,
+    canonical_receipt_no,
+    claim_keys,
+    hamming,
+    lookalike_keys,
+    one_edit_apart,
+    phash,
+    sha256_hex,
+)
 
 
 def _receipt_like(seed: int) -> np.ndarray:
@@ -41,8 +55,52 @@ def test_hashes_within_bands_minus_one_bits_share_a_band():
 
 def test_claim_keys_use_receipt_number_when_printed():
     keys = claim_keys(sha256="ab", merchant_id="m001", receipt_no=" no. 00-123 ")
-    assert keys == ["sha:ab", "no:m001:NO00123"]
+    assert keys == ["sha:ab", "no:m001:N000123"]  # the O is taken for a 0
     assert claim_keys(sha256="ab", merchant_id="m001", receipt_no=None) == ["sha:ab"]
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("X520261018222", "XS20261018222"),  # S read for 5
+    ("SO261002004411", "5026I0O2OO44l1"),  # 0/O/D, 1/I/l, 5/S
+    ("B8-Z2-G6", "8822 66"),
+])
+def test_confusable_readings_of_one_number_are_one_canonical_number(a, b):
+    assert canonical_receipt_no(a) == canonical_receipt_no(b)
+    assert claim_keys(sha256="", merchant_id="m1", receipt_no=a) == claim_keys(
+        sha256="", merchant_id="m1", receipt_no=b)
+
+
+def test_digits_are_never_confused_with_each_other():
+    # A till's consecutive numbers, and 8 read for S (X820… / XS20…): different canonical
+    # numbers, left to the look-alike check.
+    for a, b in (("000125", "000128"), ("X820261018222", "XS20261018222")):
+        assert canonical_receipt_no(a) != canonical_receipt_no(b)
+        assert one_edit_apart(canonical_receipt_no(a), canonical_receipt_no(b))
+    assert not one_edit_apart("000123", "000123")
+    assert not one_edit_apart("000123", "001234")  # two edits
+    assert one_edit_apart("20261018222", "220261018222")  # a digit glued on
+
+
+def _lookalike(number: str, minute: int = 22, total: str | None = None, at: bool = True):
+    return set(lookalike_keys(
+        merchant_id="m1", purchase_date=date(2026, 10, 18),
+        purchase_time=time(14, minute) if at else None,
+        total=Decimal(total) if total else None, receipt_no=number,
+    ))
+
+
+def test_numbers_one_edit_apart_share_a_lookalike_key_in_the_same_minute_only():
+    assert _lookalike("X820261018222") & _lookalike("XS20261018222")
+    assert _lookalike("20261018222") & _lookalike("220261018222")
+    assert _lookalike("20261018222") & _lookalike("2026101822")
+    assert not _lookalike("X820261018222") & _lookalike("XS20261018223")  # two edits
+    assert not _lookalike("X820261018222") & _lookalike("XS20261018222", minute=23)
+    # without a time the amount is the bucket
+    assert _lookalike("000123", total="5.00", at=False) & _lookalike("000124", total="5.00",
+                                                                    at=False)
+    assert not _lookalike("000123", total="5.00", at=False) & _lookalike("000124",
+                                                                        total="6.00", at=False)
+    assert _lookalike("12345") == set()  # too short to tell
 
 
 def test_sha256_hex_matches_known_digest():

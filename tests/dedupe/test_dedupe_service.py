@@ -85,7 +85,8 @@ def test_claim_is_held_by_the_first_receipt(member, demo_mall):
     with session_scope() as db_session:
         assert dedupe.claim(db_session=db_session, receipt_id="r1") is None
     with session_scope() as db_session:
-        assert dedupe.claim(db_session=db_session, receipt_id="r2") == "r1"
+        assert dedupe.claim(db_session=db_session, receipt_id="r2") == dedupe.ClaimConflict(
+            "r1", certain=True)
     with session_scope() as db_session:  # claiming again is idempotent for the holder
         assert dedupe.claim(db_session=db_session, receipt_id="r1") is None
 

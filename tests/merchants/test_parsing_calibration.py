@@ -43,8 +43,10 @@ def test_bundled_calibration_ranks_a_cross_checked_total_above_a_guess():
 @pytest.mark.parametrize(
     ("field", "found", "cap"),
     [
-        ("total", signals("guess", 0.99, agreements=2, items_sum=1), 0.8),
+        ("total", signals("guess", 0.99, agreements=2, items_sum=1), 0.75),
+        ("total", signals("label", 0.99, agreements=1, repaired=1), 0.9),
         ("date", signals("label", 0.99, agreements=1, future=1), 0.5),
+        ("date", signals("label", 0.99, agreements=1, year_doubt=1), 0.5),
         ("date", signals("label", 0.99, agreements=1, too_old=1), 0.5),
         ("date", signals("label", 0.99, rivals=1, disputed=1), 0.9),
         ("date", signals("serial", 0.99), 0.9),

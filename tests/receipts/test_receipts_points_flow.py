@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-import yaml
 from fakes import TODAY, reading, submit_and_process
 from sqlalchemy import func, select
 
@@ -15,24 +14,8 @@ from core.errors import AppError
 from dedupe.service import PurchaseFields
 from points import ledger
 from points.models import LedgerEntry, Member
-from points.rules import DEFAULT_RULES
 from receipts import manual, review
 from receipts.models import Receipt, Status
-
-
-@pytest.fixture
-def rules(tmp_path, monkeypatch):
-    """``rules(**changes)``: the bundled rule set with ``changes`` becomes version 0."""
-    from database import reset_caches
-
-    def use(**changes):
-        base = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
-        path = tmp_path / "rules.yaml"
-        path.write_text(yaml.safe_dump({**base, "member_days": [], **changes}, allow_unicode=True))
-        monkeypatch.setenv("RP_POINTS_RULES_FILE", str(path))
-        reset_caches()
-
-    return use
 
 
 def _process(member: int, seed: int) -> Receipt:
@@ -80,6 +63,19 @@ def test_flow_confident_purchase_outside_the_window_is_rejected_with_the_rule(
     reads(reading(day=date(2026, 10, 24), receipt_no="A-002"))  # exactly 30 days: in
     assert _process(member, 2).status == Status.APPROVED
     assert _entries(member) == [("earn", 279)]
+
+
+def test_flow_confident_date_a_year_away_from_one_in_the_window_goes_to_review(
+    member, reads, rules
+):
+    """2025-11-20 read with full confidence on 2026-11-23 is outside a 30-day window, but the
+    same day of 2026 is inside: a misread year, so a person looks instead of a refusal."""
+    rules(validity_days=30)
+    reads(reading(day=date(2025, 11, 20)))
+    receipt = _process(member, 1)
+    assert (receipt.status, receipt.reasons) == (
+        Status.NEEDS_REVIEW, ["outside_validity_window", "date_probable_misread"])
+    assert _entries(member) == []
 
 
 def test_flow_excluded_payment_is_rejected_and_future_date_goes_to_review(member, reads, rules):

@@ -11,7 +11,7 @@ import pytest
 from core.errors import AppError
 from merchants.types import Extraction, FieldValue, MerchantMatch
 from training_data.evaluate.label_registry import in_registry_spelling, profiles_from_labels
-from training_data.evaluate.report import format_table, per_merchant, worst_cases
+from training_data.evaluate.report import format_table, per_merchant, reshoots, worst_cases
 from training_data.evaluate.run import FIXED, Sample, evaluate, load_samples, with_label_fixes
 from training_data.loop.labels import load_labels
 
@@ -336,3 +336,27 @@ def test_reliability_bins_accuracy_by_confidence(tmp_path):
     assert totals[(0.95, 0.99)]["n"] == 2 and totals[(0.95, 0.99)]["accuracy"] == 0.5
     assert totals[(0.5, 0.7)]["n"] == 1 and totals[(0.5, 0.7)]["accuracy"] == 1.0
     assert sum(row["n"] for row in report["reliability"]["total"]) == 3
+
+
+def test_reshoot_pairs_say_what_dedupe_makes_of_them_and_what_would_be_credited_twice(
+    tmp_path
+):
+    def shot(number: str, total: str, auto: bool = True) -> FakeReading:
+        read = fake_reading("m1", date(2026, 11, 20), time(14, 32, 5), Decimal(total), auto=auto)
+        read.extraction.fields["receipt_no"] = FieldValue(number, 0.9, "fake")
+        return read
+
+    cases = [
+        (ZH_LABEL, shot("XS2026112001", "128.00")),
+        (ZH_LABEL | {"reshoot_of": "r0.jpg"}, shot("X52026112001", "128.00")),  # same number
+        (ZH_LABEL, shot("SO2026112077", "128.00")),
+        (ZH_LABEL | {"reshoot_of": "r2.jpg"}, shot("S02026112O71", "12.80")),  # one edit
+        (ZH_LABEL, shot("AB99", "128.00")),
+        (ZH_LABEL | {"reshoot_of": "r4.jpg"}, shot("CD11", "12.80")),  # nothing alike
+    ]
+    samples, reader = samples_for(tmp_path, cases)
+    report, outcomes = evaluate(samples, reader, NAMES)
+    found = reshoots(outcomes, [s.label for s in samples])
+    assert found == {"pairs": 3, "kinds": {"receipt_no": 1, "near_receipt_no": 1, "unique": 1},
+                     "credited_twice": ["r5.jpg"]}
+    assert "reshoots: 3 pairs" in format_table({**report, "reshoots": found})

@@ -65,7 +65,7 @@ def test_blur_softens_the_print(photos):
 
 
 def test_cli_labels_the_hard_cases(tmp_path):
-    args = ["--out", str(tmp_path), "--n", "1", "--seed", "4"]
+    args = ["--out", str(tmp_path), "--n", "1", "--seed", "4", "--traps", "none"]
     assert main([*args, "--hard-case", "shadow", "--hard-case", "blur"]) == 0
     (label,) = load_labels(tmp_path / "labels.jsonl")
     assert label["hard_cases"] == ["blur", "shadow"]

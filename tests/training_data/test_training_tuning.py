@@ -4,6 +4,7 @@ counter tickets stand for the OCR rows. The generic rules read the wrong amount 
 
 import json
 import random
+from datetime import date
 
 import pytest
 from fakes import FixedReader, reading, submit_and_process
@@ -13,8 +14,11 @@ from core.errors import AppError
 from merchants import service as merchant_service
 from merchants import template_versions
 from merchants.models import Merchant
+from merchants.parsing import extract
+from ocr.types import Row
 from receipts import flow
 from receipts.models import Receipt, Status
+from receipts.reading import default_templates
 from training_data.loop import samples, tuning
 from training_data.loop.models import SampleSource
 from training_data.loop.suggest import suggest
@@ -158,6 +162,20 @@ def test_tuning_a_catastrophic_regex_is_refused_before_it_reaches_the_worker(dem
         assert err.value.status == 422 and words in err.value.message
     with session_scope() as db_session:
         assert template_versions.history(db_session, STORE) == []
+
+
+def test_tuning_a_date_pattern_without_a_year_is_published_and_the_year_inferred(demo_mall):
+    draft = ("fields:\n  date:\n    labels: [开单日]\n"
+             "    patterns: ['(?P<m>\\d\\d)月(?P<d>\\d\\d)号']\n")
+    with session_scope() as db_session:
+        row = template_versions.publish(db_session, merchant_id=STORE, body=draft,
+                                        actor="staff:ops")
+    assert row.version == 1
+    templates = default_templates().replacing([template_versions.parse(STORE, row.body)])
+    rows = [Row("太平鸟", 0.99), Row("开单日 11月05号", 0.99), Row("实付 99.00", 0.99)]
+    found = extract(rows, templates.for_merchant(STORE), today=date(2027, 1, 3))
+    assert found.value("date") == date(2026, 11, 5)  # the last 5 November before the upload
+    assert found.fields["date"].signals["year_inferred"] == 1.0
 
 
 def test_tuning_sample_labels_are_cleaned_and_bad_ones_named(demo_mall):

@@ -7,7 +7,9 @@ Input: a folder of images and a labels JSONL file, one receipt a line::
 
 Values are written as printed (``25/12/2018``, ``RM 9.00``); ``training_data.loop.labels``
 normalises them. A field is judged only on receipts whose label has it, and left out of the
-report when no label has it. Label sets in use:
+report when no label has it. A label with ``reshoot_of`` is a second photo of another
+labelled receipt: the report then says what dedupe makes of each pair (``reshoots``).
+Label sets in use:
 
 - synthetic Chinese mall receipts from ``python -m training_data.synth``;
 - the SROIE training split (ICDAR 2019 Robust Reading Challenge on Scanned Receipts OCR and
@@ -30,6 +32,7 @@ from training_data.evaluate.label_registry import in_registry_spelling, profiles
 from training_data.evaluate.report import (
     format_table,
     per_merchant,
+    reshoots,
     stderr_progress,
     worst_cases,
     write_details,
@@ -106,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.label_fixes:
         fixed = sum(1 for s in samples if FIXED in s.label)
         report["label_fixes"] = {"file": str(args.label_fixes), "receipts": fixed}
+    if any("reshoot_of" in s.label for s in samples):
+        report["reshoots"] = reshoots(outcomes, (s.label for s in samples))
     if args.per_merchant:
         report["per_merchant"] = per_merchant(outcomes)
     if args.errors:

@@ -7,7 +7,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from dedupe.match import pair_kind
+from dedupe.service import PurchaseFields
 from training_data.loop.judge import Outcome
+from training_data.loop.labels import normalize_date, normalize_time, normalize_total
 from training_data.loop.scores import summarize
 
 
@@ -17,6 +20,36 @@ def per_merchant(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
     for outcome in outcomes:
         groups.setdefault(outcome.expected.get("merchant", "(unlabelled)"), []).append(outcome)
     return {name: summarize(group) for name, group in sorted(groups.items())}
+
+
+def reshoots(outcomes: Sequence[Outcome], labels: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Second photos of one receipt (labels with ``reshoot_of``): what dedupe makes of each
+    pair from the fields read (dedupe.match.pair_kind: a repeat, a look-alike for a person,
+    or unique), and how many pairs would be credited twice: both photos auto-approved and
+    nothing matched (a close perceptual hash, not measured here, may still catch them)."""
+    by_file = {o.file: o for o in outcomes}
+    pairs = [(by_file[str(label["reshoot_of"])], by_file[str(label["file"])])
+             for label in labels
+             if label.get("reshoot_of") in by_file and str(label["file"]) in by_file]
+    kinds: dict[str, int] = {}
+    twice = []
+    for first, second in pairs:
+        kind = pair_kind(_fields(first), _fields(second))
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if kind == "unique" and first.auto_approved and second.auto_approved:
+            twice.append(second.file)
+    return {"pairs": len(pairs), "kinds": kinds, "credited_twice": twice}
+
+
+def _fields(outcome: Outcome) -> PurchaseFields:
+    got = outcome.got
+    return PurchaseFields(
+        merchant_id=got.get("merchant"),
+        purchase_date=normalize_date(got["date"]) if got.get("date") else None,
+        purchase_time=normalize_time(got["time"]) if got.get("time") else None,
+        total=normalize_total(got["total"]) if got.get("total") else None,
+        receipt_no=got.get("receipt_no"),
+    )
 
 
 def worst_cases(outcomes: Sequence[Outcome], n: int) -> list[dict[str, Any]]:
@@ -71,6 +104,10 @@ def format_table(report: Mapping[str, Any]) -> str:
     )
     if report["errors"]:
         lines.append(f"receipts the reader refused: {report['errors']}")
+    if "reshoots" in report:
+        shot = report["reshoots"]
+        lines.append(f"reshoots: {shot['pairs']} pairs, dedupe {shot['kinds']}, "
+                     f"credited twice: {len(shot['credited_twice'])}")
     if "label_fixes" in report:
         fixes = report["label_fixes"]
         lines.append(f"labels corrected by {fixes['file']}: {fixes['receipts']} receipts")

@@ -3,13 +3,20 @@
 import time as clock
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
 from core.errors import AppError
-from training_data.loop.judge import FIELDS, Outcome, ReadingLike, failed, judge, labelled
-from training_data.loop.labels import load_labels, normalize_date
+from training_data.loop.judge import (
+    FIELDS,
+    Outcome,
+    ReadingLike,
+    failed,
+    judge,
+    upload_day,
+)
+from training_data.loop.labels import load_labels
 from training_data.loop.scores import summarize
 
 FIXED = "fixed"  # where a label corrected by a fixes file keeps its published values
@@ -23,12 +30,6 @@ class ReaderLike(Protocol):
 class Sample:
     image: Path
     label: dict[str, Any]
-
-
-def upload_day(label: Mapping[str, Any]) -> date | None:
-    """The day after the labelled purchase date: when a shopper would have uploaded it."""
-    bought = normalize_date(str(label["date"])) if labelled(label, "date") else None
-    return bought + timedelta(days=1) if bought else None
 
 
 def evaluate_one(

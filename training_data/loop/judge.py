@@ -3,7 +3,7 @@ figures (tuning), the offline evaluator and calibration all share."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any, Protocol
 
 from core.errors import AppError
@@ -55,6 +55,13 @@ class Outcome:
         if not all(name in self.correct for name in KEY_FIELDS):
             return None
         return all(self.correct[name] for name in KEY_FIELDS)
+
+
+def upload_day(label: Mapping[str, Any]) -> date | None:
+    """The day after the labelled purchase date: when a shopper would have uploaded it, the
+    day a reading of it is judged as of (how plausible its date is depends on that day)."""
+    bought = normalize_date(str(label["date"])) if labelled(label, "date") else None
+    return bought + timedelta(days=1) if bought else None
 
 
 def labelled(label: Mapping[str, Any], name: str) -> bool:

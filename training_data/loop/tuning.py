@@ -23,7 +23,7 @@ from ocr.types import Row
 from receipts.reading import Reader, in_force, reader_for, templates_for
 from receipts.settings import get_receipt_settings
 from training_data.loop import samples as sample_store
-from training_data.loop.judge import Outcome, failed, judge
+from training_data.loop.judge import Outcome, failed, judge, upload_day
 from training_data.loop.models import TrainingSample
 from training_data.loop.scores import summarize
 
@@ -111,7 +111,10 @@ def _judge(sample: TrainingSample, reader: Reader, names: dict[str, str]) -> Out
     label = {"file": f"sample-{sample.id}", **sample.labels}
     rows = [Row(row["text"], float(row.get("score", 1.0))) for row in sample.ocr_rows]
     try:
-        return judge(label, reader.interpret(rows, today=local_today()), names)
+        # As of the day after its labelled purchase, as the evaluator judges: a sample kept
+        # for a year must not read as a year-old receipt (a doubted year).
+        today = upload_day(label) or local_today()
+        return judge(label, reader.interpret(rows, today=today), names)
     except PatternTimeout as exc:
         return failed(label, AppError("template_regex_timeout", str(exc)))
 

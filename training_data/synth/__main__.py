@@ -1,5 +1,5 @@
 """``python -m training_data.synth --out DIR --n 40 [--merchants FILE.json] [--seed 1]
-[--hard-case faded|shadow|blur ...]``"""
+[--hard-case faded|shadow|blur ...] [--traps realistic|none] [--trap NAME ...]``"""
 
 import argparse
 import sys
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from merchants.service import DEMO_MALL
 from training_data.registry import load_registry
-from training_data.synth import HARD_CASES, LAYOUTS, make_dataset
+from training_data.synth import HARD_CASES, LAYOUTS, TRAPS, make_dataset, rates_for
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -32,6 +32,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=[],
         help="give every photo this hard case too (repeatable); the receipts stay the same",
     )
+    parser.add_argument(
+        "--traps", choices=("realistic", "none"), default="realistic",
+        help="traps of real tills and photos at realistic rates (default), or none: the "
+        "receipts made before traps existed",
+    )
+    parser.add_argument(
+        "--trap", dest="forced_traps", action="append", choices=TRAPS, default=[],
+        help="put this trap on every receipt (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.flat and args.hard_cases:
         parser.error("--hard-case is a defect of the photo: it cannot go with --flat")
@@ -49,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         strength=args.strength,
         distort=not args.flat,
         hard_cases=args.hard_cases,
+        trap_rates=rates_for(args.traps, tuple(args.forced_traps)),
     )
     print(labels)
     return 0

@@ -29,6 +29,7 @@ from training_data.synth.pieces import (
     store_title,
 )
 from training_data.synth.receipt import Receipt, ReceiptBuilder
+from training_data.synth.traps import Traps, date_style, no_traps
 
 
 def item_table(t: Ticket, items: list[Item], *, with_price: bool = True) -> None:
@@ -301,9 +302,11 @@ def choose_layout(merchant: Mapping[str, Any], rng: random.Random) -> str:
 
 
 def compose_receipt(
-    merchant: Mapping[str, Any], rng: random.Random, layout: str | None = None
+    merchant: Mapping[str, Any], rng: random.Random, layout: str | None = None,
+    traps: Traps | None = None,
 ) -> Receipt:
-    """The lines one store's POS prints for one random purchase, and the facts they state."""
+    """The lines one store's POS prints for one random purchase, and the facts they state;
+    ``traps`` (none by default) may make it print what trips readers (see ``traps``)."""
     layout = layout or choose_layout(merchant, rng)
     layouts = LAYOUTS | UNTUNED_LAYOUTS
     if layout not in layouts:
@@ -317,7 +320,9 @@ def compose_receipt(
         currency=rng.choice(["", "", "¥", "￥", "RMB", "RMB "]),
         date_format=pick_date_format(rng),
         seconds=rng.random() < 0.6,
+        traps=traps or no_traps(),
     )
+    t.date_style = date_style(t.traps, layout)
     layouts[layout](t)
     truth = {"merchant": merchant["name"], "merchant_id": merchant["id"], **t.truth}
     return Receipt(tuple(t.out.lines), truth, layout, columns)

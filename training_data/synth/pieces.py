@@ -12,6 +12,14 @@ from typing import Any
 
 from training_data.synth import catalog
 from training_data.synth.receipt import ReceiptBuilder
+from training_data.synth.traps import (
+    DateStyle,
+    Traps,
+    dated_serial,
+    no_traps,
+    printed_day,
+    second_date,
+)
 
 CENT = Decimal("0.01")
 FIRST_DAY = date(2025, 11, 21)  # purchases fall in the year up to the fixed last day, so a
@@ -58,6 +66,8 @@ class Ticket:
     date_format: Callable[[date], str]  # one POS prints every date alike
     seconds: bool  # whether its times show seconds
     truth: dict[str, str] = field(default_factory=dict)
+    traps: Traps = field(default_factory=no_traps)
+    date_style: DateStyle = field(default_factory=DateStyle)
 
     def amount(self, value: Decimal, *, currency: bool = False) -> str:
         return f"{self.currency if currency else ''}{value:.2f}"
@@ -122,15 +132,16 @@ def pick_date_format(rng: random.Random) -> Callable[[date], str]:
     return rng.choices(DATE_FORMATS, DATE_FORMAT_WEIGHTS)[0]
 
 
-def printed_date_time(t: Ticket, when: datetime) -> tuple[str, str]:
-    return t.date_format(when.date()), f"{when:%H:%M:%S}" if t.seconds else f"{when:%H:%M}"
+def printed_date_time(t: Ticket, when: datetime, purchase: bool = True) -> tuple[str, str]:
+    day = printed_day(t.date_style, when.date(), t.date_format, purchase)
+    return day, f"{when:%H:%M:%S}" if t.seconds else f"{when:%H:%M}"
 
 
 def date_time(
     t: Ticket, label: str, when: datetime, *, record: bool = True, may_split: bool = True
 ) -> None:
     """Print a date and time, on one line or two; the truth keeps the time as printed."""
-    day, clock = printed_date_time(t, when)
+    day, clock = printed_date_time(t, when, purchase=record)
     if may_split and t.chance(0.25):
         t.out.two_fields(("日期", day), ("时间", clock))
     else:
@@ -142,6 +153,8 @@ def date_time(
 
 def serial_number(t: Ticket, style: str) -> str:
     when, rng = t.moment, t.rng
+    if style != "plain" and (dated := dated_serial(t.traps, when, lambda n: digits(rng, n))):
+        return dated
     if style == "dated":
         return f"{when:%Y%m%d%H%M%S}{digits(rng, 3)}"
     if style == "pos":
@@ -215,6 +228,8 @@ def member_points(t: Ticket, total: Decimal) -> None:
 
 
 def footer(t: Ticket) -> None:
+    if expiry := second_date(t.traps, t.moment, t.date_format):
+        t.out.text(expiry)
     t.out.rule()
     if t.chance(0.6):
         t.out.center(t.rng.choice(catalog.NOTICES))

@@ -1,25 +1,42 @@
 """Receipt number: the value after a receipt-number label, as printed minus spaces.
 
-Only labelled values count: an unlabelled number could be anything (phone, tax id).
+Only labelled values count: an unlabelled number could be anything (phone, tax id), and a
+date is never one. A serial that holds the purchase day after a letter prefix
+(``AS260623…``) gets back the prefix letters OCR read as digits (``A5260623…``).
 """
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 
 from merchants.parsing.confidence import BASE, combine
 from merchants.parsing.scan import Line, candidates, lines_before_end
 from merchants.parsing.template import Template
 from merchants.parsing.timed import TimedPattern
-from merchants.parsing.values import Found
+from merchants.parsing.values import Found, find_dates
 from merchants.types import FieldValue
 
 ROLE_ORDER = {"label": 0, "fallback": 1}
 
 
-def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
+# Digits OCR reads for letters, each for the letter it is mistaken for; a 0 in a prefix is
+# taken for O (SO, PO: sales and purchase orders), D being read as D far more often.
+_LETTER_FOR = {"0": "O", "5": "S", "8": "B", "1": "I", "2": "Z", "6": "G"}
+_PREFIX = re.compile(r"^[A-Z0-9]{1,2}$")
+
+
+def read(
+    lines: Sequence[Line], template: Template, day: dt.date | None = None
+) -> FieldValue | None:
+    """The labelled receipt number; ``day`` (the purchase date read) repairs the letter
+    prefix of a serial that holds it."""
     rules = template.fields["receipt_no"]
+    date_patterns = template.fields["date"].patterns
 
     def finder(text: str) -> list[Found]:
-        return find_numbers(text, rules.patterns)
+        # A date is no receipt number (a label whose number OCR lost names the next line's).
+        return [f for f in find_numbers(text, rules.patterns)
+                if not _is_date(f.value, date_patterns)]
 
     labelled = [
         (c, c.label)
@@ -30,11 +47,27 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
         return None
     best, label = min(labelled, key=lambda p: (ROLE_ORDER[p[1].role], p[1].rank, p[0].line.index))
     return FieldValue(
-        value=best.value,
+        value=_prefix_restored(best.value, day) if day else best.value,
         confidence=combine(BASE[label.role], best.score),
         source=f"{label.origin}:receipt_no:{label.role}:{label.text}",
         raw=best.line.text,
     )
+
+
+def _is_date(text: str, date_patterns: Sequence[TimedPattern]) -> bool:
+    return any(f.start == 0 and f.end == len(text) for f in find_dates(text, date_patterns))
+
+
+def _prefix_restored(number: str, day: dt.date) -> str:
+    """``A5260623…`` bought on 2026-06-23 is ``AS260623…``: a prefix of one or two
+    characters, at least one a letter, before the day as yymmdd; its digits that OCR reads for
+    letters become those letters."""
+    position = number.upper().find(f"{day:%y%m%d}", 1)
+    prefix = number[:position].upper()
+    if not 0 < position <= 2 or not _PREFIX.match(prefix) or prefix.isdigit():
+        return number
+    letters = "".join(_LETTER_FOR.get(ch, ch) for ch in prefix)
+    return letters + number[position:] if letters.isalpha() else number
 
 
 def find_numbers(text: str, patterns: Sequence[TimedPattern]) -> list[Found]:

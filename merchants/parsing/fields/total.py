@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from merchants.parsing.confidence import field_confidence, signals
+from merchants.parsing.fields import above
 from merchants.parsing.labels import LabelSet
 from merchants.parsing.scan import Candidate, Finder, Line, candidates, lines_before_end
 from merchants.parsing.template import GENERIC_ID, Template
@@ -60,6 +61,7 @@ class Choice:
     candidate: Candidate | None
     used: str = ""  # the cross-check the value was computed from (not counted again)
     rounded: bool = False  # a rounding adjustment was applied to the labelled amount
+    repaired: bool = False  # the amount read gave way to the lines above adding up (misread)
 
 
 def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
@@ -74,7 +76,8 @@ def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
     choice = _choose(found, evidence, template.id)
     if choice is None:
         return None
-    choice = _rounded(_point_restored(choice, evidence), found, evidence)
+    choice = _rounded(_point_restored(choice, evidence, found), found, evidence)
+    choice = _repaired(choice, found, evidence)
     found_signals = _signals(choice, found, evidence)
     return FieldValue(
         value=choice.value,
@@ -92,10 +95,14 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
     rivals = {c.value for c in _amounts(found, "label", evidence)} - explained
     larger = {c.value for c in _overshadowing(choice, evidence)} - explained
     subtotal = choice.how == "fallback"
+    checks = _checks(choice, evidence)
+    # The named lines above adding up is one more cross-check, unless they are the subtotal
+    # and discount or the base and tax already counted.
+    block = _adds_up(choice, found) and not (checks["gross"] or checks["tax"])
     return signals(
         choice.how,
         candidate.score if candidate else 0.0,
-        min(MAX_AGREEMENTS, _support(choice, evidence)),
+        min(MAX_AGREEMENTS, _count(checks, choice) + int(block)),
         _conflicts(choice, evidence)
         + int(subtotal and _adjusted_below(choice, evidence, explained)),
         rivals=min(len(rivals), 3),
@@ -105,7 +112,26 @@ def _signals(choice: Choice, found: list[Candidate], evidence: Evidence) -> dict
         below_largest=float(bool(larger)),
         # Items add up to a subtotal by definition: only a total they add up to is confirmed.
         items_sum=float(not subtotal and _items_add_up(choice, found)),
+        repaired=float(choice.repaired),
     )
+
+
+def _adds_up(choice: Choice, found: list[Candidate]) -> bool:
+    return choice.candidate is not None and choice.value in above.block_sums(
+        choice.candidate.line.index, found)
+
+
+def _repaired(choice: Choice, found: list[Candidate], evidence: Evidence) -> Choice:
+    """A total nothing confirms, one misread digit away from what the named lines right
+    above add up to (Total Payable 194.19 under 73.52 + 20.67): OCR added, dropped or
+    changed a digit of it, and the sum is taken (never sure enough to credit alone)."""
+    if choice.candidate is None or _support(choice, evidence) or _adds_up(choice, found):
+        return choice
+    for value in above.block_sums(choice.candidate.line.index, found):
+        rounded_to_coin = _to_coin(value) == choice.value  # 53.53 paid as 53.55: not misread
+        if value > 0 and not rounded_to_coin and above.one_digit_apart(choice.value, value):
+            return dataclasses.replace(choice, value=value, repaired=True)
+    return choice
 
 
 def _adjusted_below(choice: Choice, evidence: Evidence, explained: set[Decimal]) -> bool:
@@ -156,7 +182,9 @@ def _money_finder(template: Template, labels: LabelSet) -> Finder:
         found = find_money(text, regex, separator)
         for hit in labels.scan(text):
             bare = bare_amount_after_label(text[hit.end :])
-            if hit.label.role in NAMING_ROLES and bare:
+            # 应收: 80 434.18 — a stray figure before the amount is not the amount
+            amount_follows = any(f.start >= hit.end for f in found)
+            if hit.label.role in NAMING_ROLES and bare and not amount_follows:
                 start, end = hit.end + bare.start, hit.end + bare.end
                 if not any(f.start < end and start < f.end for f in found):
                     found.append(Found(bare.value, start, end, bare.raw))
@@ -186,7 +214,9 @@ def _evidence(
     return Evidence(
         gross=tuple(c.value for c in positive("fallback")),
         discount=sum((abs(c.value) for c in found if c.role == "discount"), Decimal(0)),
-        tendered=positive("tendered"),
+        # Some tills print the cash handed over with a minus (Cash -51.00).
+        tendered=tuple(dataclasses.replace(c, value=abs(c.value))
+                       for c in found if c.role == "tendered" and c.value != 0),
         change=tuple(abs(c.value) for c in found if c.role == "change" and c.value != 0),
         paid=tuple(c for c in paid if c.value > 0),
         due=_cash_due(found),
@@ -284,15 +314,16 @@ def _rounded(choice: Choice, found: list[Candidate], evidence: Evidence) -> Choi
     return choice
 
 
-def _point_restored(choice: Choice, evidence: Evidence) -> Choice:
+def _point_restored(choice: Choice, evidence: Evidence, found: list[Candidate]) -> Choice:
     """A total read as a bare integer that nothing confirms, whose hundredth the payment,
     tax or subtotal lines confirm: OCR lost its decimal point (``Total Payable: 5188``,
-    ``CASH 51.88``). Amounts merely printed elsewhere do not count: an item may cost that."""
+    ``CASH 51.88``, or lines above adding up to 51.88). Amounts merely printed elsewhere do
+    not count: an item may cost that."""
     candidate = choice.candidate
     if candidate is None or _CENTS.search(candidate.raw) or _support(choice, evidence):
         return choice
     restored = dataclasses.replace(choice, value=(choice.value / 100).quantize(CENT))
-    confirmed = _support(restored, evidence, without=("printed",))
+    confirmed = _support(restored, evidence, without=("printed",)) or _adds_up(restored, found)
     return restored if confirmed else choice
 
 
@@ -320,14 +351,21 @@ def _paid_amounts(
 
 def _support(choice: Choice, evidence: Evidence, without: tuple[str, ...] = ()) -> int:
     """How many independent cross-checks agree with the chosen value."""
+    return _count(_checks(choice, evidence), choice, without)
+
+
+def _checks(choice: Choice, evidence: Evidence) -> dict[str, bool]:
     value = choice.value
-    checks = {
+    return {
         "gross": any(g - evidence.discount == value for g in evidence.gross),
         "paid": any(paid == value for paid, _ in _paid_amounts(evidence))
         or any(t.value == value for t in evidence.tendered),
         "printed": _printed_elsewhere(choice, evidence),
         "tax": _tax_adds_up(choice.value, evidence),
     }
+
+
+def _count(checks: dict[str, bool], choice: Choice, without: tuple[str, ...] = ()) -> int:
     return sum(ok for name, ok in checks.items() if name != choice.used and name not in without)
 
 

@@ -3,20 +3,23 @@
 A date or time next to a preferred label (日期, 结账时间, Date) wins; an excluded
 label (有效期, 下单时间) rules a value out; otherwise the first plausible one from the
 top is taken. A time printed on the chosen date's line beats other unlabelled times.
-Dates in the future or older than ``max_age_days`` are kept but much less sure. With no
-date printed readably, the day a POS serial starts with (流水号 20260309…) is taken, never
-sure enough to credit alone.
+Dates in the future or older than ``max_age_days`` are kept but much less sure. A date
+printed without a year (``09-27 09:50``) takes the latest year that puts it on or before
+the upload day; a printed year a year or more away from that (``2025`` read for ``2026``)
+is taken as misread, never sure. With no date printed readably, the day a POS serial
+starts with (流水号 20260309…) is taken, never sure enough to credit alone.
 """
 
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from merchants.parsing.confidence import field_confidence, signals
 from merchants.parsing.scan import Candidate, Line, candidates, lines_before_end
 from merchants.parsing.template import Template
-from merchants.parsing.values import Found, find_dates, find_times
+from merchants.parsing.values import Found, MonthDay, find_dates, find_times
 from merchants.types import FieldValue
 
 EARLIEST_YEAR = 2000
@@ -27,6 +30,11 @@ ROLE_ORDER = {"label": 0, "fallback": 1, None: 2}
 _DATED_SERIAL = re.compile(
     r"(?:(?<![\d.])20|(?<![A-Za-z\d])[A-Z]{1,2})(\d\d)(\d\d)(\d\d)\d{4,14}(?![\d.])"
 )
+_DIGIT_RUN = re.compile(r"\d{12,}")
+_EMBEDDED_DAY = re.compile(r"(?=(20\d\d)([01]\d)([0-3]\d))")
+# A printed year is doubted only when the same day of a year this recent fits: a purchase
+# is uploaded within days, and one a year old earns nothing anyway.
+YEAR_DOUBT_DAYS = 92
 
 
 def read_date(
@@ -35,59 +43,98 @@ def read_date(
     """The date and the index of the line it was read from."""
     rules = template.fields["date"]
     patterns = rules.patterns
+    latest = _shifted(today, FUTURE_TOLERANCE)
+    earliest = _shifted(today, -dt.timedelta(days=template.options.max_age_days))
+    serials = {day: line for day, line in _serial_dates(lines).items() if earliest <= day <= latest}
+    embedded = serials.keys() | {d for d in _embedded_dates(lines) if earliest <= d <= latest}
     found = [
-        c
+        dated
         for c in candidates(
             lines_before_end(lines, rules.end_labels),
             rules.labels,
             lambda text: find_dates(text, patterns),
         )
-        if c.role in ROLE_ORDER and c.value.year >= EARLIEST_YEAR
+        if c.role in ROLE_ORDER and _year_possible(c.value)
+        and (dated := _settled(c, latest, embedded)) is not None
     ]
-    latest = _shifted(today, FUTURE_TOLERANCE)
-    earliest = _shifted(today, -dt.timedelta(days=template.options.max_age_days))
-    serials = {day: line for day, line in _serial_dates(lines).items() if earliest <= day <= latest}
     if not found:
         return _serial_date(serials, template), None
 
-    def future(c: Candidate) -> bool:
-        return c.value > latest
+    def future(d: _Dated) -> bool:
+        return d.value > latest
 
-    def too_old(c: Candidate) -> bool:
-        return c.value < earliest
+    def too_old(d: _Dated) -> bool:
+        return d.value < earliest
 
-    def implausible(c: Candidate) -> int:
-        return int(future(c)) + int(too_old(c))
+    def implausible(d: _Dated) -> int:
+        return int(future(d)) + int(too_old(d)) + int(d.doubted)
 
-    best = min(found, key=lambda c: (implausible(c), ROLE_ORDER[c.role], _rank(c), c.line.index))
+    best = min(found, key=lambda d: (implausible(d), ROLE_ORDER[d.c.role], d.inferred,
+                                     _rank(d.c), d.c.line.index))
     # Other dates no less plausible than the chosen one: when it is itself too old, so may be
     # the right one (OCR dropped a digit of the date it chose). A POS serial starting with
-    # the date (流水号 20260309200446674) confirms it or, read otherwise, disputes it.
+    # the date (流水号 20260309200446674) confirms it or, read otherwise, disputes it; a date
+    # inside a longer serial only confirms.
     rivals = {
-        c.value for c in found if c.value != best.value and implausible(c) <= implausible(best)
+        d.value for d in found if d.value != best.value and implausible(d) <= implausible(best)
     } | (set(serials) - {best.value})
     agreed = (
-        any(c.value == best.value and c.line.index != best.line.index for c in found)
-        or best.value in serials
+        any(d.value == best.value and d.c.line.index != best.c.line.index for d in found)
+        or best.value in embedded
     )
     found_signals = signals(
-        _how(best),
-        best.score,
+        _how(best.c),
+        best.c.score,
         agreements=int(agreed),
-        conflicts=implausible(best) + int(best.role is None and bool(rivals)),
+        conflicts=implausible(best) + int(best.c.role is None and bool(rivals)),
         too_old=int(too_old(best)),
         rivals=min(len(rivals), 3),
         future=int(future(best)),
         disputed=int(bool(rivals) and not agreed),
+        year_inferred=int(best.inferred),
+        year_doubt=int(best.doubted),
     )
     value = FieldValue(
         value=best.value,
         confidence=field_confidence("date", found_signals),
-        source=_source(template, "date", best),
-        raw=best.line.text,
+        source=_source(template, "date", best.c),
+        raw=best.c.line.text,
         signals=found_signals,
     )
-    return value, best.line.index
+    return value, best.c.line.index
+
+
+@dataclass(frozen=True)
+class _Dated:
+    """A date candidate with its year settled."""
+
+    c: Candidate
+    value: dt.date
+    inferred: bool = False  # no year printed, or none readable: the upload day's or before
+    doubted: bool = False  # the printed year gave way to a recent one (probably misread)
+
+
+def _year_possible(value: dt.date | MonthDay) -> bool:
+    return isinstance(value, MonthDay) or value.year >= EARLIEST_YEAR
+
+
+def _settled(c: Candidate, latest: dt.date, serial_days: Collection[dt.date]) -> _Dated | None:
+    """The year of a date without one is the latest that puts it on or before the upload
+    day (``latest``), or a serial's with the same month and day. A printed date that lies a
+    year or more away from the same day of a recent year (2025-10-18 read on 2026-10-19;
+    2028-10-18) was probably misread: the recent day is taken, doubted unless a serial
+    number states it too."""
+    printed = None if isinstance(c.value, MonthDay) else c.value
+    month_day = MonthDay(printed.month, printed.day) if printed else c.value
+    recent = next((d for d in sorted(serial_days, reverse=True)
+                   if (d.month, d.day) == (month_day.month, month_day.day)),
+                  month_day.on_or_before(latest))
+    if printed is None:
+        return None if recent is None else _Dated(c, recent, inferred=True)
+    if (recent is None or printed == recent or printed in serial_days
+            or (latest - recent).days > YEAR_DOUBT_DAYS):
+        return _Dated(c, printed)
+    return _Dated(c, recent, doubted=recent not in serial_days)
 
 
 def read_time(
@@ -116,6 +163,18 @@ def read_time(
         raw=best.line.text,
         signals=found_signals,
     )
+
+
+def _embedded_dates(lines: Sequence[Line]) -> set[dt.date]:
+    """Every yyyymmdd inside a long digit run (an order number 1120181023153012…)."""
+    days: set[dt.date] = set()
+    for line in lines:
+        for run in _DIGIT_RUN.findall(line.text):
+            for match in _EMBEDDED_DAY.finditer(run):
+                year, month, day = (int(part) for part in match.groups())
+                with contextlib.suppress(ValueError):
+                    days.add(dt.date(year, month, day))
+    return days
 
 
 def _serial_dates(lines: Sequence[Line]) -> dict[dt.date, Line]:
