@@ -8,7 +8,7 @@ import json
 import random
 
 import numpy as np
-import pytest
+from fakes import photo_bytes
 from sqlalchemy import select
 
 from core.db import session_scope
@@ -54,7 +54,7 @@ def _decide(member: int, receipts: list, monkeypatch, upload_after_days: int = 1
         monkeypatch.setattr(flow, "reader_for", lambda *s, read=reading: _Fixed(read))
         with session_scope() as db_session:
             created = flow.submit_photo(db_session=db_session, member_id=member,
-                                        data=f"photo {seed} {receipt.truth}".encode().ljust(64),
+                                        data=photo_bytes(seed),
                                         actor="test")
             receipt_id = created.id
         flow.process(receipt_id, today=today)
@@ -70,13 +70,7 @@ class _Fixed:
         return self.reading
 
 
-@pytest.fixture
-def any_bytes(monkeypatch):
-    """Uploads here are stand-ins for photos: skip the image check."""
-    monkeypatch.setattr(flow, "decode_image", lambda data, settings: None)
-
-
-def test_misread_years_are_never_refused_automatically(member, demo_mall, rules, any_bytes,
+def test_misread_years_are_never_refused_automatically(member, demo_mall, rules,
                                                        monkeypatch):
     rules(validity_days=30, excluded_payment_methods=[], caps={})
     threshold = get_receipt_settings().min_confidence_date
@@ -92,7 +86,7 @@ def test_misread_years_are_never_refused_automatically(member, demo_mall, rules,
     assert 0 < doubted < len(decided)  # some settled by a dated serial, some left to a person
 
 
-def test_yearless_dates_read_confidently_are_credited(member, demo_mall, rules, any_bytes,
+def test_yearless_dates_read_confidently_are_credited(member, demo_mall, rules,
                                                      monkeypatch):
     rules(validity_days=30, excluded_payment_methods=[], caps={})
     receipts = _generated("yearless", 40, layout="supermarket")
