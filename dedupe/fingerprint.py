@@ -2,7 +2,7 @@
 number in a form that survives OCR misreads."""
 
 import hashlib
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import cv2
@@ -44,6 +44,7 @@ _CONFUSABLE = str.maketrans({"O": "0", "D": "0", "I": "1", "L": "1", "S": "5", "
                              "Z": "2", "G": "6"})
 # Numbers shorter than this carry too little to call two of them look-alikes.
 MIN_LOOKALIKE_LENGTH = 6
+_EPOCH = datetime(2000, 1, 1)
 
 
 def claim_keys(
@@ -87,6 +88,30 @@ def lookalike_keys(
     variants = {number} | {number[:i] + number[i + 1 :] for i in range(len(number))}
     prefix = f"like:{merchant_id}:{purchase_date:%Y%m%d}:{bucket}"
     return [f"{prefix}:{variant}" for variant in sorted(variants)]
+
+
+def window_keys(
+    *, member_id: int, merchant_id: str | None, purchase_date: date | None,
+    purchase_time: time | None, total: Decimal | None, minutes: int, payment: bool
+) -> list[str]:
+    """Keys one member's payment and a receipt of the same purchase share: store + amount +
+    a bucket of ``minutes`` of the purchase time (or, without a time, the day).
+
+    A receipt takes its own bucket; a payment takes its bucket and both neighbours (and the
+    day), so a receipt printed within ``minutes`` of the payment's time (a till's clock and
+    WeChat Pay's ``time_end`` differ by a minute or two) shares one of its keys. The width is
+    in the key: after a change of the setting old and new keys never meet by accident.
+    """
+    if not (merchant_id and purchase_date and total is not None):
+        return []
+    prefix = f"win:{member_id}:{merchant_id}:{total:.2f}"
+    day = f"{prefix}:d{purchase_date:%Y%m%d}"
+    if purchase_time is None:
+        return [day]
+    elapsed = datetime.combine(purchase_date, purchase_time) - _EPOCH
+    bucket = elapsed // timedelta(minutes=minutes)
+    buckets = (bucket - 1, bucket, bucket + 1) if payment else (bucket,)
+    return [f"{prefix}:w{minutes}:{b}" for b in buckets] + ([day] if payment else [])
 
 
 def normalize_receipt_no(receipt_no: str) -> str:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from core.db import Base, UTCDateTime, utcnow
 
@@ -43,10 +44,12 @@ class FingerprintRecord(Base):
 
 
 class CreditClaim(Base):
-    """A key (see fingerprint.claim_keys) held by the one receipt that was credited."""
+    """A key (see claims.py) held by the one receipt that was credited."""
 
     __tablename__ = "credit_claim"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     receipt_id: Mapped[str] = mapped_column(ForeignKey("receipt.id"), index=True)
+    # Taken by a WeChat Pay payment (not a photo or a desk entry): see claims.py.
+    by_payment: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,12 +5,11 @@ from datetime import date, time
 from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dedupe import match
-from dedupe.fingerprint import bands, canonical_receipt_no, claim_keys, hamming, lookalike_keys
-from dedupe.models import CreditClaim, FingerprintRecord
+from dedupe import claims, match
+from dedupe.fingerprint import bands, canonical_receipt_no, hamming
+from dedupe.models import FingerprintRecord
 from dedupe.settings import get_dedupe_settings
 
 
@@ -26,7 +25,8 @@ class PurchaseFields:
 
 @dataclass(frozen=True)
 class Verdict:
-    """``kind``: unique | exact | receipt_no (certain repeats) | near_receipt_no | near_fields
+    """``kind``: unique | exact | receipt_no | paid (certain repeats; paid: the member's
+    WeChat Pay payment of the purchase was credited) | near_receipt_no | near_fields
     | similar_image (candidates a person must look at)."""
 
     kind: str
@@ -34,20 +34,10 @@ class Verdict:
 
     @property
     def is_duplicate(self) -> bool:
-        return self.kind in ("exact", "receipt_no")
+        return self.kind in ("exact", "receipt_no", "paid")
 
 
 UNIQUE = Verdict("unique")
-
-
-@dataclass(frozen=True)
-class ClaimConflict:
-    """Another receipt holds one of this one's claim keys: ``certain`` for the bytes or the
-    receipt number (a repeat), else a look-alike key (a near-identical number of the same
-    store, day and minute: a person decides)."""
-
-    holder: str
-    certain: bool
 
 
 def record_image(
@@ -90,9 +80,16 @@ def find_exact(*, db_session: Session, sha256: str, exclude: str | None = None) 
     return first.receipt_id if first else None
 
 
-def check(*, db_session: Session, receipt_id: str) -> Verdict:
-    """Compare one indexed receipt with every live original, strongest evidence first."""
+def check(
+    *, db_session: Session, receipt_id: str, evidence: claims.Evidence | None = None
+) -> Verdict:
+    """Compare one indexed receipt with every live original, strongest evidence first;
+    with ``evidence`` (whose purchase it is), with the member's credited payments too."""
     record = db_session.get(FingerprintRecord, receipt_id)
+    if evidence is not None and not evidence.payment:
+        if paid := claims.payment_holding(db_session=db_session, record=record,
+                                          evidence=evidence):
+            return Verdict("paid", paid)
     for finder in (_exact, _same_receipt_no, _near_receipt_no, _near_fields, _similar_image):
         verdict = finder(db_session, record)
         if verdict is not None:
@@ -117,54 +114,6 @@ def lookalikes(*, db_session: Session, receipt_id: str) -> list[str]:
         if (record.total is not None and other.total == record.total)
         or match.numbers_alike(record, other)
     ]
-
-
-def claim(
-    *, db_session: Session, receipt_id: str, lookalikes: bool = True
-) -> ClaimConflict | None:
-    """Take this receipt's claim keys before crediting it: all of them or none.
-
-    Returns None when they were taken, else the conflict with the receipt holding one
-    (certain keys first). ``lookalikes=False`` (a person confirmed this is another
-    purchase) takes only the certain keys. The unique primary key settles races between
-    workers: keys another transaction is inserting make this insert wait, then fail.
-    """
-    record = db_session.get(FingerprintRecord, receipt_id)
-    certain = claim_keys(
-        sha256=record.sha256, merchant_id=record.merchant_id, receipt_no=record.receipt_no,
-        transaction_id=record.transaction_id,
-    )
-    alike = lookalike_keys(
-        merchant_id=record.merchant_id, purchase_date=record.purchase_date,
-        purchase_time=record.purchase_time, total=record.total, receipt_no=record.receipt_no,
-    ) if lookalikes else []
-    conflict = _held_by_another(db_session, receipt_id, certain, alike)
-    if conflict is not None:
-        return conflict
-    held = set(db_session.scalars(select(CreditClaim.key).where(
-        CreditClaim.key.in_(certain + alike))))
-    try:
-        with db_session.begin_nested():
-            # One order for every worker: two inserting the same keys wait, never deadlock.
-            for key in sorted(set(certain + alike) - held):
-                db_session.add(CreditClaim(key=key, receipt_id=receipt_id))
-    except IntegrityError:
-        return _held_by_another(db_session, receipt_id, certain, alike)
-    return None
-
-
-def _held_by_another(
-    db_session: Session, receipt_id: str, certain: list[str], alike: list[str]
-) -> ClaimConflict | None:
-    holders = dict(db_session.execute(
-        select(CreditClaim.key, CreditClaim.receipt_id).where(
-            CreditClaim.key.in_(certain + alike), CreditClaim.receipt_id != receipt_id)
-    ).all())
-    for keys, is_certain in ((certain, True), (alike, False)):
-        for key in keys:
-            if key in holders:
-                return ClaimConflict(holders[key], is_certain)
-    return None
 
 
 def _live_others(receipt_id: str | None):

@@ -7,12 +7,13 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from core.errors import AppError, Conflict
+from dedupe import claims
 from dedupe import service as dedupe
 from merchants import service as merchant_service
 from points import earning
 from receipts import records
 from receipts.messages import reason_text
-from receipts.models import Receipt, Status
+from receipts.models import Channel, Receipt, Status
 from receipts.reading import auto_approves, low_fields, thresholds_for
 
 # A purchase "in the future" is far more often a misread date than a real one: a person
@@ -30,7 +31,8 @@ def decide(
     are reason codes the reading gave (a year inferred or doubted): shown with the others
     when the receipt goes to review."""
     records.index_fields(db_session, receipt)
-    verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id)
+    verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id,
+                           evidence=evidence(receipt))
     if verdict.is_duplicate:
         mark_duplicate(db_session, receipt, verdict.duplicate_of, actor, verdict.kind)
         return
@@ -119,10 +121,11 @@ def approve(
     number makes it a duplicate; one holding a look-alike key (a near-identical number of
     the same store, day and minute, credited meanwhile) sends it to review, unless a person
     confirmed it is another purchase."""
-    conflict = dedupe.claim(db_session=db_session, receipt_id=receipt.id,
-                            lookalikes=not lookalike_confirmed)
+    conflict = claims.claim(db_session=db_session, receipt_id=receipt.id,
+                            lookalikes=not lookalike_confirmed, evidence=evidence(receipt))
     if conflict is not None and conflict.certain:
-        mark_duplicate(db_session, receipt, conflict.holder, actor, "claimed")
+        mark_duplicate(db_session, receipt, conflict.holder, actor,
+                       _claimed_kind(receipt, conflict))
         return
     if conflict is not None:
         receipt.duplicate_of = conflict.holder
@@ -137,6 +140,18 @@ def approve(
     receipt.points = entry.points
     receipt.reasons = []
     records.transition(db_session, receipt, Status.APPROVED, actor, f"+{entry.points}", details)
+
+
+def evidence(receipt: Receipt) -> claims.Evidence:
+    return claims.Evidence(receipt.member_id, payment=receipt.channel == Channel.PAYMENT)
+
+
+def _claimed_kind(receipt: Receipt, conflict: claims.ClaimConflict) -> str:
+    """paid: a payment credited the purchase; receipt_credited: a photo or desk entry did,
+    before its payment arrived; claimed: the same kind of evidence did."""
+    if conflict.by_payment == (receipt.channel == Channel.PAYMENT):
+        return "claimed"
+    return "paid" if conflict.by_payment else "receipt_credited"
 
 
 def mark_duplicate(
@@ -159,7 +174,10 @@ def refuse_certain_duplicate(
 ) -> None:
     """Staff may not credit a repeat. A near match (same store, amount and minute, no
     receipt number) is refused too unless the staff member confirmed it differs."""
-    verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id)
+    verdict = dedupe.check(db_session=db_session, receipt_id=receipt.id,
+                           evidence=evidence(receipt))
+    if verdict.kind == "paid":
+        raise Conflict("duplicate_receipt", paid_message(verdict.duplicate_of))
     if verdict.is_duplicate:
         raise Conflict(
             "duplicate_receipt", f"该小票已在其他记录中积分（{verdict.duplicate_of}），不能重复积分"
@@ -171,6 +189,10 @@ def refuse_certain_duplicate(
             "possible_duplicate",
             f"与已登记小票（{verdict.duplicate_of}）{alike}；如核实不是同一张小票，请确认后再提交",
         )
+
+
+def paid_message(payment_receipt_id: str) -> str:
+    return f"{reason_text('duplicate_paid')}（{payment_receipt_id}），不能重复积分"
 
 
 def eligible_offer(db_session: Session, receipt: Receipt, today: date) -> earning.Offer:

@@ -10,8 +10,9 @@ from core.clock import local_today
 from core.errors import Conflict
 from dedupe import service as dedupe
 from merchants import service as merchant_service
-from points import earning
+from points import earning, ledger
 from receipts import decision, records, storage
+from receipts.messages import reason_text
 from receipts.models import Channel, Receipt, Status
 
 
@@ -21,7 +22,11 @@ def enter_manual(
     confirmed_not_similar: bool = False, today: date | None = None
 ) -> Receipt:
     """A receipt brought to the desk: same duplicate checks and rules as a photo, credited
-    at once. Anything that would not be credited is refused and nothing is stored."""
+    at once. Anything that would not be credited is refused and nothing is stored.
+
+    The member is locked first, as for a payment (see payment.enter_payment): two entries
+    for one member at once would otherwise deadlock on PostgreSQL."""
+    ledger.lock_member(db_session, member_id)
     today = today or local_today()
     sha256 = None
     if photo is not None:
@@ -31,7 +36,7 @@ def enter_manual(
         status=Status.PROCESSING, image_sha256=sha256, merchant_id=fields.merchant_id,
         purchase_date=fields.purchase_date, purchase_time=fields.purchase_time,
         total=fields.total, receipt_no=fields.receipt_no, payment_method=payment_method,
-        confidence={"merchant": 1.0, "date": 1.0, "total": 1.0},
+        transaction_id=fields.transaction_id, confidence={"merchant": 1.0, "date": 1.0, "total": 1.0},
     )
     decision.require_key_fields(receipt)
     merchant_service.get_or_raise(db_session=db_session, merchant_id=fields.merchant_id)
@@ -46,7 +51,8 @@ def enter_manual(
     made = decision.eligible_offer(db_session, receipt, today)
     decision.approve(db_session, receipt, actor, made, today)
     if receipt.status == Status.DUPLICATE:
-        raise Conflict("duplicate_receipt", f"该小票已积分（{receipt.duplicate_of}）")
+        raise Conflict("duplicate_receipt",
+                       f"{reason_text(receipt.reasons[0])}（{receipt.duplicate_of}）")
     return receipt
 
 

@@ -30,6 +30,8 @@ REASON_TEXT = {
     "duplicate_exact": "该图片已上传过",
     "duplicate_receipt_no": "该小票已积分（小票号相同）",
     "duplicate_claimed": "该小票已积分",
+    "duplicate_paid": "已通过微信支付自动积分",
+    "duplicate_receipt_credited": "该笔消费已通过小票积分",
     "processing_failed": "系统识别失败，转人工处理",
     "member_erased": "会员已申请删除个人信息，小票不再处理",
     # points rules (points/engine.py)

@@ -3,8 +3,12 @@ receipt record, dedupe claims, points rules and ledger as photos and the desk.
 
 The payment is evidence as certain as a desk entry (store, time and amount come signed
 from WeChat Pay), so nothing goes to review: it is credited, or refused by a points rule
-with its reasons, or it is the duplicate of a receipt that already holds one of its claim
-keys (``tx:<transaction_id>`` among them).
+with its reasons, or it is the duplicate of a photo or desk entry that already holds one
+of its claim keys: ``tx:<transaction_id>`` where the receipt's transaction id was read,
+else a window key of the member, store, amount and time (dedupe/claims.py).
+
+A payment is matched by its claim keys only, never by near fields: another member's photo
+of the same amount at the same store and minute is another shopper's latte.
 """
 
 from datetime import date, datetime
@@ -55,6 +59,7 @@ def enter_payment(
         records.transition(db_session, receipt, Status.REJECTED, actor, ",".join(reasons))
     else:
         decision.approve(db_session, receipt, actor, made, today)
+        dedupe.retire(db_session=db_session, receipt_id=receipt.id)
     return receipt
 
 

@@ -63,7 +63,11 @@ def test_a_payment_is_credited_like_a_photo_and_owes_one_sync(client, notify, fa
     assert (receipt.total, receipt.points, receipt.payment_method) == \
         (Decimal("128.50"), 128, "wechat")
     assert (receipt.purchase_date, receipt.purchase_time) == (local.date(), local.time())
-    assert claims == [f"tx:{transaction_id}"]
+    window = f"win:{shopper}:m001:128.50"
+    buckets = sorted(int(key.rsplit(":", 1)[1]) for key in claims if key.startswith(f"{window}:w10:"))
+    assert sorted(set(claims) - {f"{window}:w10:{b}" for b in buckets}) == \
+        [f"tx:{transaction_id}", f"{window}:d{local:%Y%m%d}"]
+    assert len(buckets) == 3 and buckets[2] - buckets[0] == 2  # its time's and both neighbours
     assert sync.key == f"payment:{transaction_id}" and sync.status == "pending"
     body = sync.body
     assert {k: body[k] for k in ("transaction_id", "appid", "openid", "earn_points",

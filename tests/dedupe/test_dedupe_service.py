@@ -2,6 +2,7 @@ from datetime import date, time
 from decimal import Decimal
 
 from core.db import session_scope
+from dedupe import claims
 from dedupe import service as dedupe
 from receipts.models import Receipt
 
@@ -83,12 +84,12 @@ def test_claim_is_held_by_the_first_receipt(member, demo_mall):
     _receipt(member, "r1", "a1", **PURCHASE, receipt_no="77")
     _receipt(member, "r2", "a2", **PURCHASE, receipt_no="77")
     with session_scope() as db_session:
-        assert dedupe.claim(db_session=db_session, receipt_id="r1") is None
+        assert claims.claim(db_session=db_session, receipt_id="r1") is None
     with session_scope() as db_session:
-        assert dedupe.claim(db_session=db_session, receipt_id="r2") == dedupe.ClaimConflict(
+        assert claims.claim(db_session=db_session, receipt_id="r2") == claims.ClaimConflict(
             "r1", certain=True)
     with session_scope() as db_session:  # claiming again is idempotent for the holder
-        assert dedupe.claim(db_session=db_session, receipt_id="r1") is None
+        assert claims.claim(db_session=db_session, receipt_id="r1") is None
 
 
 def test_the_older_of_two_uploads_of_the_same_bytes_is_never_the_repeat(member, demo_mall):
