@@ -86,10 +86,10 @@ def check(
     """Compare one indexed receipt with every live original, strongest evidence first;
     with ``evidence`` (whose purchase it is), with the member's credited payments too."""
     record = db_session.get(FingerprintRecord, receipt_id)
-    if evidence is not None and not evidence.payment:
-        if paid := claims.payment_holding(db_session=db_session, record=record,
-                                          evidence=evidence):
-            return Verdict("paid", paid)
+    paid = (claims.payment_holding(db_session=db_session, record=record, evidence=evidence)
+            if evidence is not None and not evidence.payment else None)
+    if paid is not None:
+        return Verdict("paid", paid)
     for finder in (_exact, _same_receipt_no, _near_receipt_no, _near_fields, _similar_image):
         verdict = finder(db_session, record)
         if verdict is not None:

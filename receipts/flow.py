@@ -155,6 +155,7 @@ def _apply_reading(db_session: Session, receipt: Receipt, reading: Reading) -> N
     receipt.purchase_time = fields.value("time")
     receipt.total = fields.value("total")
     receipt.receipt_no = fields.value("receipt_no")
+    receipt.transaction_id = fields.value("transaction_id")
     receipt.payment_method = fields.value("payment_method")
     receipt.confidence = reading.confidence
     receipt.ocr_rows = stored_rows(reading.rows)

@@ -66,7 +66,7 @@ class Interpretation:
     @property
     def confidence(self) -> dict[str, float]:
         scores = {"merchant": self.merchant.confidence if self.merchant.merchant_id else 0.0}
-        for name in ("date", "time", "total", "receipt_no", "payment_method"):
+        for name in ("date", "time", "total", "receipt_no", "transaction_id", "payment_method"):
             scores[name] = round(self.extraction.confidence(name), 3)
         return scores
 

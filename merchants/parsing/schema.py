@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from merchants.types import PAYMENT_METHODS
 
-FIELD_NAMES = ("date", "time", "total", "receipt_no", "payment_method")
+FIELD_NAMES = ("date", "time", "total", "receipt_no", "transaction_id", "payment_method")
 
 
 class _Strict(BaseModel):
@@ -24,7 +24,8 @@ class LabelledSpec(_Strict):
 
 
 class PatternSpec(LabelledSpec):
-    """A field whose value grammar is a list of regexes (date, time, receipt_no)."""
+    """A field whose value grammar is a list of regexes (date, time, receipt_no,
+    transaction_id)."""
 
     patterns: list[str] = Field(default_factory=list)
 
@@ -53,6 +54,7 @@ class FieldsSpec(_Strict):
     time: PatternSpec | None = None
     total: TotalSpec | None = None
     receipt_no: PatternSpec | None = None
+    transaction_id: PatternSpec | None = None
     payment_method: PaymentSpec | None = None
 
 

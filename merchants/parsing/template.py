@@ -31,6 +31,7 @@ LABEL_ROLES: dict[str, tuple[str, ...]] = {
     "date": ("labels", "fallback_labels", "exclude_labels"),
     "time": ("labels", "fallback_labels", "exclude_labels"),
     "receipt_no": ("labels", "fallback_labels", "exclude_labels"),
+    "transaction_id": ("labels", "fallback_labels", "exclude_labels"),
     "total": (
         "labels",
         "fallback_labels",
@@ -46,6 +47,7 @@ REQUIRED_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "date": (("d",), ("m", "mon")),  # without a year group the year is inferred
     "time": (("H",), ("M",)),
     "receipt_no": (("value",),),
+    "transaction_id": (("value",),),
 }
 
 

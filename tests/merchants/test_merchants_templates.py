@@ -38,7 +38,7 @@ def test_bundled_template_loads_and_merges_over_generic(path: Path) -> None:
     for rules in merged.fields.values():
         assert rules.labels.scan("") == []  # the combined label regex compiled
         assert all(p.groupindex for p in rules.patterns)
-    assert set(merged.fields) == {"date", "time", "total", "receipt_no"}
+    assert set(merged.fields) == {"date", "time", "total", "receipt_no", "transaction_id"}
     assert merged.payment_labels.labels, "no payment words after merging"
 
 

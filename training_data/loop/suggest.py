@@ -18,7 +18,7 @@ from typing import Protocol
 
 from dedupe.fingerprint import normalize_receipt_no
 from merchants.parsing import BUNDLED_DIR, GENERIC_ID, Template, load_template
-from merchants.parsing.fields.receipt_no import find_numbers as find_receipt_numbers
+from merchants.parsing.fields.labelled import find_numbers as find_receipt_numbers
 from merchants.parsing.normalize import normalize_text
 from merchants.parsing.scan import Line, prepare
 from merchants.parsing.timed import TimedPattern

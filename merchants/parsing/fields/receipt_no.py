@@ -1,7 +1,7 @@
 """Receipt number: the value after a receipt-number label, as printed minus spaces.
 
 Only labelled values count: an unlabelled number could be anything (phone, tax id), and a
-date is never one. A serial that holds the purchase day after a letter prefix
+date or a WeChat Pay transaction id is never one. A serial that holds the purchase day after a letter prefix
 (``AS260623…``) gets back the prefix letters OCR read as digits (``A5260623…``).
 """
 
@@ -9,15 +9,13 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from merchants.parsing.confidence import BASE, combine
-from merchants.parsing.scan import Line, candidates, lines_before_end
+from merchants.parsing.fields import transaction_id
+from merchants.parsing.fields.labelled import find_numbers, read_labelled
+from merchants.parsing.scan import Line
 from merchants.parsing.template import Template
 from merchants.parsing.timed import TimedPattern
 from merchants.parsing.values import Found, find_dates
 from merchants.types import FieldValue
-
-ROLE_ORDER = {"label": 0, "fallback": 1}
-
 
 # Digits OCR reads for letters, each for the letter it is mistaken for; a 0 in a prefix is
 # taken for O (SO, PO: sales and purchase orders), D being read as D far more often.
@@ -38,19 +36,12 @@ def read(
         return [f for f in find_numbers(text, rules.patterns)
                 if not _is_date(f.value, date_patterns)]
 
-    labelled = [
-        (c, c.label)
-        for c in candidates(lines_before_end(lines, rules.end_labels), rules.labels, finder)
-        if c.label is not None and c.label.role in ROLE_ORDER
-    ]
-    if not labelled:
-        return None
-    best, label = min(labelled, key=lambda p: (ROLE_ORDER[p[1].role], p[1].rank, p[0].line.index))
-    return FieldValue(
-        value=_prefix_restored(best.value, day) if day else best.value,
-        confidence=combine(BASE[label.role], best.score),
-        source=f"{label.origin}:receipt_no:{label.role}:{label.text}",
-        raw=best.line.text,
+    return read_labelled(
+        lines, rules, "receipt_no", finder,
+        repair=lambda number: _prefix_restored(number, day) if day else number,
+        # WeChat Pay's transaction id is no receipt number (交易单号 names either on POS
+        # receipts): it is read as the transaction id.
+        keep=lambda number: not transaction_id.is_transaction_id(number, template),
     )
 
 
@@ -68,13 +59,3 @@ def _prefix_restored(number: str, day: dt.date) -> str:
         return number
     letters = "".join(_LETTER_FOR.get(ch, ch) for ch in prefix)
     return letters + number[position:] if letters.isalpha() else number
-
-
-def find_numbers(text: str, patterns: Sequence[TimedPattern]) -> list[Found]:
-    found: list[Found] = []
-    for pattern in patterns:
-        for m in pattern.finditer(text):
-            start, end = m.span("value")
-            if all(end <= f.start or start >= f.end for f in found):
-                found.append(Found(m.group("value").replace(" ", ""), start, end, m.group(0)))
-    return sorted(found, key=lambda f: f.start)
