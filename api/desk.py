@@ -111,13 +111,15 @@ def find_member(
 
 @router.post("/manual-receipts", response_model=ReviewItem, status_code=201)
 def enter_manual(body: ManualReceipt, staff: CurrentStaff, db_session: DbSession) -> ReviewItem:
-    """A paper receipt brought to the desk: checked against every channel, then credited."""
+    """A paper receipt brought to the desk: checked against every channel, then credited.
+    409 ``duplicate_receipt`` when the purchase was credited already, through a WeChat Pay
+    payment too (its message says so)."""
     member = points_service.find(db_session=db_session, code=body.member_code)
     receipt = desk.enter_manual(
         db_session, member_id=member.id, actor=staff.actor,
         fields=PurchaseFields(
             merchant_id=body.merchant_id, purchase_date=body.date, purchase_time=body.time,
-            total=body.total, receipt_no=body.receipt_no,
+            total=body.total, receipt_no=body.receipt_no, transaction_id=body.transaction_id,
         ),
         payment_method=body.payment_method, confirmed_not_similar=body.confirm_not_duplicate,
     )

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from merchants.types import PAYMENT_METHODS
+from merchants.types import PAYMENT_METHODS, WECHAT_TRANSACTION_ID
 from receipts.messages import DESK_REJECT_REASONS
 
 
@@ -139,6 +139,10 @@ class ManualReceipt(BaseModel):
     time: dt.time | None = None
     total: Decimal = Field(gt=0, le=1_000_000, decimal_places=2)
     receipt_no: str | None = Field(default=None, max_length=64)
+    transaction_id: str | None = Field(
+        default=None, pattern=WECHAT_TRANSACTION_ID,
+        description="微信支付单号 printed on the receipt or card slip, when paid by WeChat Pay",
+    )
     payment_method: Literal[PAYMENT_METHODS] | None = None  # type: ignore[valid-type]
     confirm_not_duplicate: bool = False
 

@@ -5,6 +5,8 @@ from typing import Any
 
 # Canonical payment method codes (extraction output, rules, UI labels all use these).
 PAYMENT_METHODS = ("wechat", "alipay", "unionpay", "bank_card", "cash", "stored_value", "other")
+# WeChat Pay's transaction id (微信支付单号) as a person types it in: 28 digits from 42.
+WECHAT_TRANSACTION_ID = r"^42[0-9]{26}$"
 
 
 @dataclass(frozen=True)

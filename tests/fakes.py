@@ -21,14 +21,18 @@ def photo_bytes(seed: int) -> bytes:
 
 
 def reading(merchant="m001", total="279.00", day=date(2026, 11, 20), receipt_no="A-001",
-             conf=0.99) -> Reading:
+             conf=0.99, at: time | None = time(14, 32), transaction_id: str | None = None
+             ) -> Reading:
     fields = {
         "date": FieldValue(day, conf, "test"),
-        "time": FieldValue(time(14, 32), conf, "test"),
         "total": FieldValue(Decimal(total), conf, "test"),
     }
+    if at is not None:
+        fields["time"] = FieldValue(at, conf, "test")
     if receipt_no:
         fields["receipt_no"] = FieldValue(receipt_no, conf, "test")
+    if transaction_id:
+        fields["transaction_id"] = FieldValue(transaction_id, conf, "test")
     return Reading(
         prepared=PreparedImage(image=np.full((64, 32, 3), 255, np.uint8)),
         ocr=OcrResult(),

@@ -57,7 +57,7 @@ def enter_manual(
             fields=PurchaseFields(
                 merchant_id=fields["merchant_id"], purchase_date=fields["purchase_date"],
                 purchase_time=fields["purchase_time"], total=fields["total"],
-                receipt_no=fields["receipt_no"]),
+                receipt_no=fields["receipt_no"], transaction_id=form.transaction_id_value()),
             payment_method=fields["payment_method"], photo=_photo_bytes(photo),
             confirmed_not_similar=confirm_not_duplicate,
         )

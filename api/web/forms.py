@@ -1,6 +1,7 @@
 """The receipt fields as staff type them into a page form: kept as text so that a page can
 show back what was typed, and parsed into typed values with a message a person can act on."""
 
+import re
 from collections.abc import Callable
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
@@ -9,7 +10,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field
 
 from core.errors import AppError
-from merchants.types import PAYMENT_METHODS
+from merchants.types import PAYMENT_METHODS, WECHAT_TRANSACTION_ID
 from receipts import records
 from receipts.models import Receipt
 
@@ -61,6 +62,8 @@ class ReceiptForm(BaseModel):
     total: str = Field(default="", max_length=20)
     receipt_no: str = Field(default="", max_length=64)
     payment_method: str = Field(default="", max_length=16)
+    # The desk entry's 微信支付单号 (not a field the review page corrects).
+    transaction_id: str = Field(default="", max_length=40)
     # The review page's checkbox: a credited look-alike was checked to be another purchase.
     confirm_lookalike: bool = False
 
@@ -76,6 +79,13 @@ class ReceiptForm(BaseModel):
             "receipt_no": self.receipt_no.strip() or None,
             "payment_method": self.payment_method or None,
         }
+
+    def transaction_id_value(self) -> str | None:
+        """The typed 微信支付单号 without spaces, None when blank; 422 when not one."""
+        typed = "".join(self.transaction_id.split())
+        if typed and not re.match(WECHAT_TRANSACTION_ID, typed):
+            raise _invalid("transaction_id_invalid", "微信支付单号应为以 42 开头的 28 位数字")
+        return typed or None
 
     def as_text(self) -> dict[str, str]:
         return self.model_dump(exclude={"csrf_token", "confirm_lookalike"})

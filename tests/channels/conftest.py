@@ -5,7 +5,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-from wechatpay_setup import APPID, MALL_MCHID, WECHAT_API
+from wechatpay_setup import APPID, MALL_MCHID, OPENID, WECHAT_API
 
 from channels.wechatpay import crypto
 from channels.wechatpay.fake import FakeWechatPay
@@ -72,3 +72,15 @@ def notify(client, fake):
         return client.post("/api/v1/channels/wechat-pay/notify", content=body, headers=headers)
 
     return post
+
+
+@pytest.fixture
+def shopper(db_url) -> int:
+    """A member who signed in to the mall's mini-program (openid bound)."""
+    from core.db import session_scope
+    from points import service as points_service
+
+    with session_scope() as db_session:
+        member = points_service.get_or_create_by_code(db_session=db_session, code="M200")
+        member.openid = OPENID
+        return member.id

@@ -12,28 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 from sqlalchemy import func, select
-from wechatpay_setup import APPID, UNIQLO_MCHID
+from wechatpay_setup import APPID, OPENID, UNIQLO_MCHID
 
 from accounts.models import AuditEntry
 from api.auth import issue_member_token
 from channels.wechatpay.models import PointsSync, WechatPayment, WechatRefund
 from core.db import session_scope
 from dedupe.models import CreditClaim
-from points import service as points_service
 from points.models import LedgerEntry, Member
 from receipts.models import Receipt
-
-OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
-
-
-@pytest.fixture
-def shopper(db_url) -> int:
-    """A member who signed in to the mall's mini-program (openid bound)."""
-    with session_scope() as db_session:
-        member = points_service.get_or_create_by_code(db_session=db_session, code="M200")
-        member.openid = OPENID
-        return member.id
-
 
 def _count(model, *where) -> int:
     with session_scope() as db_session:
