@@ -22,6 +22,7 @@ from dedupe.models import CreditClaim
 from points.models import LedgerEntry, Member
 from receipts.models import Receipt
 
+
 def _count(model, *where) -> int:
     with session_scope() as db_session:
         return db_session.scalar(select(func.count()).select_from(model).where(*where))

@@ -183,37 +183,11 @@ TRIALS = 20
 
 
 def test_photo_and_payment_arriving_at_the_same_moment_credit_once(
-    client, notify, fake, shopper, reads, db_url
+    client, notify, fake, shopper, reads
 ):
     """20 purchases, each photographed and paid at once: exactly one credit each time."""
-    from receipts import flow
-
     for trial in range(TRIALS):
-        # Each trial its own purchase: another amount and day (the photos' random pixels
-        # are alike to a perceptual hash, and a close one on the same day is a look-alike).
-        fen, paid = FEN + trial * 100, PAID - timedelta(days=trial)
-        reads(reading(total=f"{fen / 100:.2f}", day=paid.date(), at=PRINTED,
-                      receipt_no=f"A-{trial}"))
-        with session_scope() as db_session:
-            uploaded = flow.submit_photo(db_session=db_session, member_id=shopper,
-                                         data=_image(trial), actor="test")
-            photo_id = uploaded.id
-        transaction_id = f"42000000012026112000000001{trial:02d}"
-        body = fake.payment(mchid=UNIQLO_MCHID, openid=OPENID, amount_fen=fen, time_end=paid,
-                            shop_number="L1-101", transaction_id=transaction_id)
-        together = threading.Barrier(2)
-
-        def process_photo(photo_id=photo_id):
-            together.wait()
-            flow.process(photo_id, today=TODAY)
-
-        def deliver(body=body):
-            together.wait()
-            assert notify(body).status_code == 200
-
-        with ThreadPoolExecutor(2) as pool:
-            for done in [pool.submit(process_photo), pool.submit(deliver)]:
-                done.result()
+        fen, transaction_id = _photo_and_payment_at_once(notify, fake, shopper, reads, trial)
         with session_scope() as db_session:
             statuses = sorted(db_session.scalars(select(Receipt.status).where(
                 Receipt.total == Decimal(fen) / 100)))
@@ -225,7 +199,35 @@ def test_photo_and_payment_arriving_at_the_same_moment_credit_once(
     assert earned(shopper) == TRIALS
 
 
-def _image(seed: int) -> bytes:
+def _photo_and_payment_at_once(notify, fake, shopper: int, reads, trial: int) -> tuple[int, str]:
+    """A photo processed and its payment notified at once (threads with their own sessions
+    released together); returns the purchase's amount in fen and its transaction id.
+
+    Each trial is its own purchase: another amount and day (the photos' random pixels are
+    alike to a perceptual hash, and a close one of the same day is a look-alike)."""
     from fakes import photo_bytes
 
-    return photo_bytes(1000 + seed)
+    from receipts import flow
+
+    fen, paid = FEN + trial * 100, PAID - timedelta(days=trial)
+    reads(reading(total=f"{fen / 100:.2f}", day=paid.date(), at=PRINTED, receipt_no=f"A-{trial}"))
+    with session_scope() as db_session:
+        photo_id = flow.submit_photo(db_session=db_session, member_id=shopper,
+                                     data=photo_bytes(1000 + trial), actor="test").id
+    transaction_id = f"42000000012026112000000001{trial:02d}"
+    body = fake.payment(mchid=UNIQLO_MCHID, openid=OPENID, amount_fen=fen, time_end=paid,
+                        shop_number="L1-101", transaction_id=transaction_id)
+    together = threading.Barrier(2)
+
+    def process_photo() -> None:
+        together.wait()
+        flow.process(photo_id, today=TODAY)
+
+    def deliver() -> None:
+        together.wait()
+        assert notify(body).status_code == 200
+
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(process_photo), pool.submit(deliver)]:
+            done.result()
+    return fen, transaction_id
