@@ -13,6 +13,7 @@ schedule until answered 2xx, then shows what the service made of it.
 import argparse
 import logging
 import time
+from datetime import datetime
 from decimal import Decimal
 
 import httpx
@@ -56,6 +57,7 @@ def _delivery_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from channels.wechatpay.fake import new_transaction_id
+    from core.clock import local_zone
     from core.db import session_scope
     from core.errors import AppError
     from merchants import service as merchant_service
@@ -72,9 +74,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         openid, mchid, shop_number = member.openid, store.payment_merchant_ids[0], store.shop_no
     transaction_id = args.transaction_id or new_transaction_id()
     fake = _fake()
-    body = fake.payment(mchid=mchid, openid=openid, shop_number=shop_number,
+    paid = datetime.now(local_zone()).replace(microsecond=0)  # the mall's clock, as printed
+    body = fake.payment(mchid=mchid, openid=openid, shop_number=shop_number, time_end=paid,
                         amount_fen=int(args.amount * 100), transaction_id=transaction_id)
-    print(f"微信支付单号 {transaction_id}：{store.name} ¥{args.amount:.2f}，商户号 {mchid}")
+    print(f"微信支付单号 {transaction_id}：{store.name} ¥{args.amount:.2f}，商户号 {mchid}，"
+          f"支付时间 {paid:%Y-%m-%d %H:%M:%S}")
     if not _deliver(fake, body, args):
         return 1
     _show_payment(transaction_id)

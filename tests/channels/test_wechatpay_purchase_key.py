@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -231,3 +232,50 @@ def _photo_and_payment_at_once(notify, fake, shopper: int, reads, trial: int) ->
         for done in [pool.submit(process_photo), pool.submit(deliver)]:
             done.result()
     return fen, transaction_id
+
+
+FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+
+
+@pytest.mark.ocr
+@pytest.mark.skipif(not Path(FONT).exists(), reason="fonts-noto-cjk missing: `make test` "
+                    "installs it")
+def test_generated_photos_of_a_paid_purchase_are_refused_by_transaction_id_and_by_window(
+    notify, fake, shopper, tmp_path
+):
+    """The real reader on generated photos: one printing the 微信支付单号 an hour off the
+    payment's time (only the id can tell), one without it a minute off (the window can)."""
+    from training_data.synth import load_registry
+    from training_data.synth.purchase import purchase_photo
+
+    paid_at = datetime.now(SHANGHAI).replace(microsecond=0) - timedelta(hours=2)
+    transaction_id = "4200000123" + f"{paid_at:%Y%m%d}" + "1234567890"
+    paid = pay(notify, fake, transaction_id=transaction_id, fen=12800, when=paid_at)
+    store = next(m for m in load_registry() if m["id"] == "m001")
+    shots = {
+        "by_id": purchase_photo(store, (paid_at + timedelta(hours=1)).replace(tzinfo=None),
+                                Decimal("128.00"), transaction_id, seed=1),
+        "by_window": purchase_photo(store, (paid_at - timedelta(minutes=1)).replace(tzinfo=None),
+                                    Decimal("128.00"), seed=2),
+    }
+    for name, (image, truth) in shots.items():
+        path = tmp_path / f"{name}.jpg"
+        image.save(path, "JPEG", quality=92)
+        receipt_id = _upload(shopper, path.read_bytes())
+        with session_scope() as db_session:
+            receipt = db_session.get(Receipt, receipt_id)
+        assert (receipt.transaction_id, receipt.total) == \
+            (truth.get("transaction_id"), Decimal("128.00")), name
+        assert (receipt.status, receipt.duplicate_of, receipt.reasons) == \
+            ("duplicate", paid.id, ["duplicate_paid"]), name
+    assert balance(shopper) == 128
+
+
+def _upload(member: int, data: bytes) -> str:
+    from receipts import flow
+
+    with session_scope() as db_session:
+        receipt_id = flow.submit_photo(db_session=db_session, member_id=member, data=data,
+                                       actor="test").id
+    flow.process(receipt_id)
+    return receipt_id

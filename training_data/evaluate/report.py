@@ -93,11 +93,13 @@ def percent(value: float | None) -> str:
 
 def format_table(report: Mapping[str, Any]) -> str:
     lines = [f"receipts: {report['n']}   seconds/receipt: {report['seconds_per_receipt']}"]
-    lines.append(f"{'field':<10}{'correct':>8}{'of':>6}{'accuracy':>10}")
+    lines.append(f"{'field':<15}{'correct':>8}{'of':>6}{'accuracy':>10}")
     for name, score in report["fields"].items():
         lines.append(
-            f"{name:<10}{score['correct']:>8}{score['n']:>6}{percent(score['accuracy']):>10}"
+            f"{name:<15}{score['correct']:>8}{score['n']:>6}{percent(score['accuracy']):>10}"
         )
+    if unprinted := report.get("transaction_id_unprinted"):
+        lines.append(f"transaction ids read where none is printed: {unprinted}")
     approve = report["auto_approve"]
     lines.append(
         f"auto-approve: rate {percent(approve['rate'])}, precision {percent(approve['precision'])}"

@@ -17,7 +17,7 @@ from training_data.loop.labels import (
     time_has_seconds,
 )
 
-FIELDS = ("merchant", "date", "time", "total", "receipt_no")
+FIELDS = ("merchant", "date", "time", "total", "receipt_no", "transaction_id")
 KEY_FIELDS = ("merchant", "date", "total")  # "all" = these three right, as auto-approve needs
 
 
@@ -94,6 +94,11 @@ def same_receipt_no(label_text: str, found: Any) -> bool:
     )
 
 
+def same_transaction_id(label_text: str, found: Any) -> bool:
+    """WeChat Pay's 28 digits, every one: the claim key a payment is matched by."""
+    return found is not None and str(found).replace(" ", "") == label_text.replace(" ", "")
+
+
 def same_merchant(label_text: str, found_name: str | None) -> bool:
     return found_name is not None and normalize_merchant(found_name) == normalize_merchant(
         label_text
@@ -106,6 +111,7 @@ SAME: dict[str, Callable[[str, Any], bool]] = {
     "time": same_time,
     "total": same_total,
     "receipt_no": same_receipt_no,
+    "transaction_id": same_transaction_id,
 }
 
 
@@ -113,7 +119,7 @@ def found_values(reading: ReadingLike, names: Mapping[str, str]) -> dict[str, An
     """What the reader found; the merchant as its registry name."""
     merchant_id = reading.merchant.merchant_id
     found = {name: reading.extraction.value(name)
-             for name in ("date", "time", "total", "receipt_no")}
+             for name in ("date", "time", "total", "receipt_no", "transaction_id")}
     return {"merchant": names.get(merchant_id) if merchant_id else None, **found}
 
 

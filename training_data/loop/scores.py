@@ -41,6 +41,10 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         },
         "seconds_per_receipt": ratio(sum(o.seconds for o in outcomes), len(outcomes)),
         "errors": sum(o.error is not None for o in outcomes),
+        # A transaction id read where the label says none is printed: a wrong tx: claim.
+        "transaction_id_unprinted": sum(
+            1 for o in outcomes
+            if o.got.get("transaction_id") and "transaction_id" not in o.expected),
         "reliability": reliability(outcomes),
         "approval_curve": approval_curve(
             [

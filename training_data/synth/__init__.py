@@ -13,7 +13,9 @@ year one off, serials holding the day, a second date, faded prints, reshoots of 
 ``traps="none"`` gives back the sets made before traps existed.
 
 ``python -m training_data.synth --out DIR --n 40 [--merchants FILE.json] [--seed 1]
-[--hard-case faded|shadow|blur ...] [--traps realistic|none] [--trap NAME ...]``
+[--hard-case faded|shadow|blur ...] [--traps realistic|none] [--trap NAME ...]``; one photo
+of a given purchase (a demo of the same purchase paid through WeChat Pay): ``--store ID
+--amount 128.00 --at "2026-12-06 14:32:05" [--transaction-id 4200…]`` (``purchase.py``).
 """
 
 import json
@@ -30,6 +32,7 @@ from training_data.synth.camera import photograph
 from training_data.synth.layouts import LAYOUTS, choose_layout, compose_receipt
 from training_data.synth.paper import make_paper
 from training_data.synth.printer import FULL_GLYPH, render_ink
+from training_data.synth.receipt import Receipt
 from training_data.synth.traps import TRAPS, Traps, rates_for
 
 __all__ = [
@@ -76,6 +79,16 @@ def generate_receipt(
         raise ValueError(f"strength must lie in [0, 1], not {strength}")
     check_hard_cases(hard_cases, distort)
     receipt = compose_receipt(merchant, rng, layout, traps)
+    return picture(receipt, rng, distort=distort, strength=strength, unreadable=unreadable,
+                   hard_cases=hard_cases, photo_rng=photo_rng)
+
+
+def picture(
+    receipt: Receipt, rng: random.Random, *, distort: bool = True,
+    strength: float | None = None, unreadable: bool = False,
+    hard_cases: Collection[str] = (), photo_rng: random.Random | None = None,
+) -> tuple[Image.Image, dict[str, str]]:
+    """The printed receipt (flat) or its phone photo, and its truth (see generate_receipt)."""
     ink = render_ink(receipt, rng)
     if not distort:
         return ImageOps.invert(ink).convert("RGB"), dict(receipt.truth)

@@ -4,6 +4,7 @@ Each piece prints onto a ``Ticket`` and records in ``ticket.truth`` what it stat
 """
 
 import random
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -214,7 +215,28 @@ def payment_lines(t: Ticket, method: str, total: Decimal) -> None:
     elif method == "stored_value":
         t.out.pair("卡内余额", t.amount(money(Decimal(t.rng.randrange(0, 200000)) / 100)))
     elif method in ("wechat", "alipay", "unionpay") and t.chance(0.5):
-        t.out.field("支付单号", f"4200{digits(t.rng, 24)}")
+        payment_number(t, method, digits(t.rng, 24))
+
+
+# How a POS names WeChat Pay's transaction id; one store's till always prints the same one.
+TRANSACTION_ID_LABELS = ("微信支付单号", "交易单号", "微信单号", "支付单号", "微信订单号")
+
+
+def payment_number(t: Ticket, method: str, drawn: str) -> None:
+    """The payment's own number under the tender line, in its provider's shape (``drawn``:
+    24 random digits): WeChat Pay's 28-digit transaction id (42000 + 5 digits + the day +
+    10 digits), recorded as the truth; Alipay's trade number (the day + 2200 + 16 digits);
+    a UnionPay order number."""
+    if method == "wechat":
+        number = f"42000{drawn[:5]}{t.moment:%Y%m%d}{drawn[5:15]}"
+        label = TRANSACTION_ID_LABELS[zlib.crc32(t.merchant["id"].encode()) %
+                                      len(TRANSACTION_ID_LABELS)]
+        t.out.field(label, number)
+        t.truth["transaction_id"] = number
+    elif method == "alipay":
+        t.out.field("支付宝交易号", f"{t.moment:%Y%m%d}2200{drawn[:16]}")
+    else:
+        t.out.field("支付单号", drawn)
 
 
 def member_points(t: Ticket, total: Decimal) -> None:
