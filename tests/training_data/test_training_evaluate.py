@@ -13,6 +13,7 @@ from merchants.types import Extraction, FieldValue, MerchantMatch
 from training_data.evaluate.label_registry import in_registry_spelling, profiles_from_labels
 from training_data.evaluate.report import format_table, per_merchant, reshoots, worst_cases
 from training_data.evaluate.run import FIXED, Sample, evaluate, load_samples, with_label_fixes
+from training_data.loop.judge import FIELDS
 from training_data.loop.labels import load_labels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,6 +136,23 @@ def test_fields_are_judged_only_where_labelled(tmp_path):
     assert "all" not in report["fields"]  # needs merchant, date and total labelled
     assert report["fields"]["date"]["n"] == 2
     assert report["auto_approve"] == {"rate": 1.0, "precision": None}
+
+
+def test_transaction_ids_are_judged_every_digit_and_spurious_ones_are_counted(tmp_path):
+    tx = "4200000123202611201234567890"
+    readings = []
+    for found in (tx, tx[:-1] + "1", None, tx):
+        reading = fake_reading("m1", date(2026, 11, 20), time(14, 32, 5), Decimal("128.00"))
+        if found:
+            reading.extraction.fields["transaction_id"] = FieldValue(found, 0.9, "fake")
+        readings.append(reading)
+    labels = [ZH_LABEL | {"transaction_id": tx}] * 3 + [ZH_LABEL]  # the last prints none
+    report, _ = run(tmp_path, list(zip(labels, readings, strict=True)))
+    assert report["fields"]["transaction_id"] == {"correct": 1, "n": 3, "accuracy": 0.3333}
+    assert report["transaction_id_unprinted"] == 1
+    table = format_table(report).splitlines()
+    assert ["transaction_id", "1", "3", "33.3%"] in [line.split() for line in table]
+    assert "transaction ids read where none is printed: 1" in table
 
 
 def test_minute_only_label_accepts_any_second(tmp_path):
@@ -290,7 +308,9 @@ def test_cli_json_prints_one_report_object(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["n"] == 1
-    assert set(report["fields"]) == {"merchant", "date", "time", "total", "receipt_no", "all"}
+    labelled = {name for name in load_labels(labels)[0] if name in FIELDS}
+    assert labelled >= {"merchant", "date", "time", "total", "receipt_no"}
+    assert set(report["fields"]) == labelled | {"all"}
     assert set(report["auto_approve"]) == {"rate", "precision"}
     assert report["seconds_per_receipt"] > 0
 

@@ -68,7 +68,7 @@ def test_flat_print_is_a_receipt_on_thermal_paper(layout):
         "total",
         "receipt_no",
         "payment_method",
-    }
+    } | ({"transaction_id"} if "transaction_id" in truth else set())
 
 
 def test_photo_is_phone_sized_with_the_paper_brighter_than_its_edges():
@@ -215,3 +215,18 @@ def test_counter_ticket_states_its_truth_in_words_the_generic_rules_do_not_know(
         assert listed > Decimal(truth["total"])  # the decoy is larger than what was paid
         assert not any(label in total_line for label in TOTAL_LABELS)
         assert truth["receipt_no"] in "\n".join(lines) and "payment_method" not in truth
+
+
+def test_some_wechat_receipts_print_the_transaction_id_and_its_truth():
+    """WeChat Pay's 微信支付单号 (28 digits: 42000, 5 digits, the day, 10 digits) on a
+    realistic share of WeChat-paid receipts, never on others; the truth is what is printed."""
+    made = list(receipts(400))
+    wechat = [r for r in made if r.truth.get("payment_method") == "wechat"]
+    with_id = [r for r in wechat if "transaction_id" in r.truth]
+    assert 0.2 < len(with_id) / len(wechat) < 0.6
+    for receipt in with_id:
+        number, day = receipt.truth["transaction_id"], receipt.truth["date"].replace("-", "")
+        assert re.fullmatch(r"42000\d{23}", number) and number[10:18] == day
+        assert any(number in line for line in printed(receipt))
+    assert not [r for r in made if r.truth.get("payment_method") != "wechat"
+                and "transaction_id" in r.truth]

@@ -45,6 +45,7 @@ def test_yearless_prints_month_and_day_only_and_the_truth_keeps_the_year():
         receipt, _ = _compose(i, yearless=1 / 0.3)  # the supermarket share, made certain
         day = date.fromisoformat(receipt.truth["date"])
         text = _text(receipt).replace(receipt.truth["receipt_no"], "")
+        text = re.sub(r"\d{20,}", "", text)  # WeChat Pay's and Alipay's numbers hold the day
         assert str(day.year) not in text.split("有效期")[0]
         assert re.search(rf"(?<!\d)0?{day.month}[-/月]0?{day.day}(?!\d)", text), text
 
