@@ -68,8 +68,11 @@ def refund(
 ) -> bool:
     """Take back a refunded payment's points by the desk's reversal rules (冲红). Returns
     True when this call reversed them; a receipt not credited, or already reversed, is
-    left as it is."""
+    left as it is. A payment that earned nothing because a photo or desk entry of the
+    purchase was credited first takes back that one's points."""
     receipt = records.get_for_update(db_session, receipt_id)
+    if receipt.status == Status.DUPLICATE and receipt.duplicate_of:
+        receipt = records.get_for_update(db_session, receipt.duplicate_of)
     if receipt.status != Status.APPROVED:
         return False
     manual.reverse(db_session=db_session, receipt_id=receipt.id, actor=actor, reason=reason,

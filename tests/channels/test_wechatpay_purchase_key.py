@@ -112,6 +112,21 @@ def test_a_photo_whose_transaction_id_was_read_meets_its_payment_by_it(
     assert balance(shopper) == 279
 
 
+def test_a_refund_of_a_payment_a_photo_earned_for_takes_back_the_photos_points(
+    notify, fake, shopper, reads
+):
+    reads(reading(at=PRINTED))
+    first = photo(shopper, 1)
+    paid = pay(notify, fake, transaction_id="4200000001202611200000000010")
+    assert (first.status, paid.status) == ("approved", "duplicate")
+    body = fake.refund(mchid=UNIQLO_MCHID, openid=OPENID, transaction_id=paid.transaction_id,
+                       pay_amount_fen=FEN, refund_amount_fen=FEN, refund_id="R-photo")
+    assert notify(body).status_code == 200
+    with session_scope() as db_session:
+        assert db_session.get(Receipt, first.id).status == "reversed"
+    assert balance(shopper) == 0
+
+
 def test_payment_then_desk_entry_gets_a_clear_409(client, notify, fake, shopper):
     paid = pay(notify, fake, transaction_id="4200000001202611200000000004")
     entry = {"member_code": "M200", "merchant_id": "m001", "date": "2026-11-20",
