@@ -116,3 +116,34 @@ def test_core_receipt_numbers_become_canonical_and_revert(empty_url):
     assert claims() == {rid: f"no:m1:{_plain(n)}" for rid, n in old.items()}
     assert indexed() == {rid: _plain(n) for rid, n in old.items()}
     engine.dispose()
+
+
+BEFORE_CLAIMS_BY_PAYMENT = "5c1f0e2d9a41"
+
+
+def test_core_claims_of_payments_are_marked_as_theirs(empty_url):
+    """A payment credited before window keys existed keeps its tx: claim, marked as a
+    payment's, so a later photo of it meets it as one; photos' claims are not."""
+    config = alembic_config(empty_url)
+    command.upgrade(config, BEFORE_CLAIMS_BY_PAYMENT)
+    engine = create_engine(empty_url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO member (id, code, tier, points_balance, created_at) "
+            "VALUES (1, 'M1', 'standard', 0, CURRENT_TIMESTAMP)"))
+        for rid, channel, key in (("p1", "payment", "tx:4200"), ("f1", "photo", "sha:ab")):
+            connection.execute(text(
+                "INSERT INTO receipt (id, member_id, channel, status, confidence, reasons, "
+                "ocr_rows, points, attempts, created_at, updated_at) VALUES (:r, 1, :c, "
+                "'approved', '{}', '[]', '[]', 0, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+                {"r": rid, "c": channel})
+            connection.execute(text(
+                "INSERT INTO credit_claim (key, receipt_id, created_at) "
+                "VALUES (:k, :r, CURRENT_TIMESTAMP)"), {"k": key, "r": rid})
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        marked = dict(connection.execute(text(
+            "SELECT receipt_id, by_payment FROM credit_claim")).all())
+    assert marked == {"p1": True, "f1": False}
+    command.downgrade(config, BEFORE_CLAIMS_BY_PAYMENT)
+    engine.dispose()
