@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from api.deps import DbSession
+from api.presenters import image_response
 from api.web.common import DeskPage, actor_of, check_csrf, error_flash, render
 from api.web.forms import ReceiptForm
 from core.errors import AppError, Conflict, NotFound
@@ -141,8 +142,9 @@ def image(receipt_id: str, found: DeskPage, db_session: DbSession) -> Response:
     receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
     if not receipt.image_sha256:
         raise NotFound("image_missing", "这张小票没有照片")
-    return Response(storage.get(receipt.image_sha256), media_type="image/*",
-                    headers={"Cache-Control": "private, max-age=3600"})
+    response = image_response(storage.get(receipt.image_sha256))
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _next(request: Request, done: str, skip: list[str] | None = None) -> Response:
