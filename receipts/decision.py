@@ -143,11 +143,12 @@ def mark_duplicate(
     db_session: Session, receipt: Receipt, first: str, actor: str, kind: str
 ) -> None:
     """A repeat of ``first``. Held by another member, the signal is recorded; and while
-    that member's receipt is undecided (it may yet be refused), a person decides both."""
+    that member's receipt waits in review (it may yet be refused), a person decides both.
+    (One still being read stays the original: uploads of one photo at once credit once.)"""
     receipt.duplicate_of = first
     holder = fraud.claimed_by_other_member(db_session, receipt, first)
     shared = {"signal": fraud.SHARED, "holder_member_id": holder.member_id} if holder else {}
-    if holder is not None and holder.status not in Status.FINAL:
+    if holder is not None and holder.status == Status.NEEDS_REVIEW:
         receipt.reasons = [fraud.SHARED, "possible_duplicate"]
         records.transition(db_session, receipt, Status.NEEDS_REVIEW, actor, fraud.SHARED, shared)
         return

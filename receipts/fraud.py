@@ -9,8 +9,8 @@ every rule allows it. Each has its own reason code, and its evidence is kept by 
   days does not hide it either. Every receipt of the member for that day counts (any
   channel, any outcome) except duplicates, which are the same purchase again.
 - The same receipt (bytes, number or WeChat Pay transaction) claimed by another member:
-  still a duplicate, with the signal recorded, unless the first holder is not decided
-  yet (see ``decision.mark_duplicate``).
+  still a duplicate, with the signal recorded, unless the first holder waits in review
+  (see ``decision.mark_duplicate``).
 - The photo is a screenshot or a photo of a screen, or its metadata names an editor
   (``ocr.forensics``; the metadata was read at upload, before it was stripped).
 """
