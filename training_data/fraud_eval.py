@@ -11,8 +11,11 @@ image goes the production way: metadata read from the upload, pixels measured on
 
 ``python -m training_data.fraud_eval [--seed 1602] [--n 30] [--sroie DIR]``
 
-Thresholds were tuned on seed 1601 and reported on seed 1602 (--n 30, 30 SROIE photos per
-seed, disjoint): see the closing figures in NOTES.md.
+Thresholds were tuned on seed 1601 (genuine peaks up to 1.87, re-photographed screens from
+2.02; SROIE scans up to 92% flat, but none screen-sized or PNG) and reported on seed 1602
+(--n 30, 30 SROIE photos per seed, disjoint): screenshot precision 100% recall 100% (30/30,
+no false positive in 60 genuine), screen photo precision 96.3% recall 86.7% (26/30, one
+false positive), editor 100% / 100%.
 """
 
 import argparse
