@@ -59,6 +59,25 @@ class Limiter:
             log.warning("rate-limit storage unavailable, not limiting: %s", exc)
         return 0
 
+    def seconds_blocked(self, limit: str, *key: str) -> int:
+        """Without counting: 0 if one more attempt under ``key`` would be allowed, else the
+        seconds to wait."""
+        try:
+            refused = [item for item in parse_many(limit) if not self._strategy.test(item, *key)]
+            if refused:
+                return max(self._seconds_left(item, key) for item in refused)
+        except StorageError as exc:
+            log.warning("rate-limit storage unavailable, not limiting: %s", exc)
+        return 0
+
+    def count(self, limit: str, *key: str) -> None:
+        """Count one attempt under ``key`` against each part of ``limit``, whatever is left."""
+        try:
+            for item in parse_many(limit):
+                self._strategy.hit(item, *key)
+        except StorageError as exc:
+            log.warning("rate-limit storage unavailable, not counting: %s", exc)
+
     def enforce(self, limit: str, *key: str, code: str, message: str) -> None:
         """``message`` may hold ``{seconds}``."""
         if wait := self.wait_seconds(limit, *key):

@@ -66,6 +66,13 @@ def claim_keys(
     return keys
 
 
+# Claim keys that guard one day and minute of one store (look-alike numbers; a member's
+# purchase window between a payment and its receipt): once no receipt of that day can earn
+# (the validity window is long past) they guard nothing, and the retention purge drops them.
+# Every other key (bytes, receipt number, payment transaction) is kept for good.
+DAY_SCOPED_PREFIXES = ("like:", "win:")
+
+
 def lookalike_keys(
     *, merchant_id: str | None, purchase_date: date | None, purchase_time: time | None,
     total: Decimal | None, receipt_no: str | None

@@ -1,15 +1,15 @@
 """Finding repeats of a receipt across all members and channels."""
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from dedupe import claims, match
-from dedupe.fingerprint import bands, canonical_receipt_no, hamming
-from dedupe.models import FingerprintRecord
+from dedupe.fingerprint import DAY_SCOPED_PREFIXES, bands, canonical_receipt_no, hamming
+from dedupe.models import CreditClaim, FingerprintRecord
 from dedupe.settings import get_dedupe_settings
 
 
@@ -72,6 +72,15 @@ def retire(*, db_session: Session, receipt_id: str) -> None:
     if record is not None:
         record.live = False
         db_session.flush()
+
+
+def purge_day_scoped_claims(*, db_session: Session, before: datetime) -> int:
+    """Drop claims that guard a single day and minute (look-alike numbers), taken before
+    ``before``; returns how many."""
+    scoped = or_(*(CreditClaim.key.startswith(prefix) for prefix in DAY_SCOPED_PREFIXES))
+    result = db_session.execute(
+        delete(CreditClaim).where(scoped, CreditClaim.created_at < before))
+    return result.rowcount
 
 
 def find_exact(*, db_session: Session, sha256: str, exclude: str | None = None) -> str | None:

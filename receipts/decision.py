@@ -11,7 +11,7 @@ from dedupe import claims
 from dedupe import service as dedupe
 from merchants import service as merchant_service
 from points import earning
-from receipts import records
+from receipts import fraud, records
 from receipts.messages import reason_text
 from receipts.models import Channel, Receipt, Status
 from receipts.reading import auto_approves, low_fields, thresholds_for
@@ -46,7 +46,7 @@ def decide(
     rule_reasons = list(made.quote.reasons) if made else []
     if made and _date_misread(receipt, made, today):
         rule_reasons.append("date_probable_misread")
-    reasons = field_reasons + rule_reasons
+    reasons = field_reasons + rule_reasons + fraud.review_signals(db_session, receipt)
     if verdict.kind != "unique":
         receipt.duplicate_of = verdict.duplicate_of
         reasons.append(POSSIBLE_DUPLICATE.get(verdict.kind, verdict.kind))
@@ -157,10 +157,20 @@ def _claimed_kind(receipt: Receipt, conflict: claims.ClaimConflict) -> str:
 def mark_duplicate(
     db_session: Session, receipt: Receipt, first: str, actor: str, kind: str
 ) -> None:
+    """A repeat of ``first``. Held by another member, the signal is recorded; and while
+    that member's receipt waits in review (it may yet be refused), a person decides both.
+    (One still being read stays the original: uploads of one photo at once credit once.)"""
     receipt.duplicate_of = first
-    receipt.reasons = [f"duplicate_{kind}"]
+    holder = fraud.claimed_by_other_member(db_session, receipt, first)
+    shared = {"signal": fraud.SHARED, "holder_member_id": holder.member_id} if holder else {}
+    if holder is not None and holder.status == Status.NEEDS_REVIEW:
+        receipt.reasons = [fraud.SHARED, "possible_duplicate"]
+        records.transition(db_session, receipt, Status.NEEDS_REVIEW, actor, fraud.SHARED, shared)
+        return
+    receipt.reasons = [f"duplicate_{kind}", *([fraud.SHARED] if holder else [])]
     dedupe.retire(db_session=db_session, receipt_id=receipt.id)
-    records.transition(db_session, receipt, Status.DUPLICATE, actor, f"duplicate_of {first}")
+    records.transition(db_session, receipt, Status.DUPLICATE, actor, f"duplicate_of {first}",
+                       shared)
 
 
 def require_key_fields(receipt: Receipt) -> None:

@@ -10,6 +10,7 @@ from core.clock import local_today
 from core.db import session_scope, utcnow
 from dedupe import service as dedupe
 from dedupe.fingerprint import phash
+from ocr import forensics
 from ocr.errors import ImageRejected
 from receipts import decision, metrics, records, storage
 from receipts.models import Channel, Receipt, Status
@@ -31,6 +32,7 @@ def submit_photo(
         channel=channel,
         status=Status.RECEIVED,
         image_sha256=sha256,
+        image_traits=forensics.read_metadata(data),  # before the stripped copy is all left
     )
     db_session.add(receipt)
     db_session.flush()
@@ -81,7 +83,9 @@ def process(receipt_id: str, *, today: date | None = None) -> Receipt | None:
     try:
         with session_scope() as db_session:
             snapshot = in_force(db_session)
-        reading = reader_for(*snapshot).read(storage.get(sha256), today=today)
+        data = storage.get(sha256)
+        reading = reader_for(*snapshot).read(data, today=today)
+        looks = forensics.measure_image(data)
     except ImageRejected as exc:
         return _finish_rejected(receipt_id, exc.code)
     metrics.OCR_SECONDS.observe(reading.seconds)
@@ -91,6 +95,7 @@ def process(receipt_id: str, *, today: date | None = None) -> Receipt | None:
         if receipt.status != Status.PROCESSING:
             return receipt
         _apply_reading(db_session, receipt, reading)
+        receipt.image_traits = {**(receipt.image_traits or {}), **looks}
         decision.decide(db_session, receipt, actor="worker", today=today, notes=reading.notes)
     metrics.decided(receipt.status)
     return receipt

@@ -34,6 +34,13 @@ REASON_TEXT = {
     "duplicate_receipt_credited": "该笔消费已通过小票积分",
     "processing_failed": "系统识别失败，转人工处理",
     "member_erased": "会员已申请删除个人信息，小票不再处理",
+    # fraud signals (receipts/fraud.py): a person looks, nothing is refused for them
+    "many_receipts_member_day": "同一天的消费小票较多，需人工核对",
+    "many_receipts_store_day": "同一天在同一商户的小票较多，需人工核对",
+    "claimed_by_other_member": "该小票已由其他会员提交",
+    "image_screenshot": "图片疑似截图，请上传纸质小票的照片",
+    "image_screen_photo": "图片疑似翻拍屏幕，请上传纸质小票的照片",
+    "image_edited": "图片经过编辑软件处理，需人工核对",
     # points rules (points/engine.py)
     "merchant_excluded": "该商户不参与积分",
     "payment_excluded": "该支付方式不参与积分",
@@ -47,6 +54,16 @@ REASON_TEXT = {
     "excluded_payment": "该支付方式不参与积分",
     "suspected_fraud": "疑似异常小票",
     "other": "其他原因",
+}
+
+# What the desk reads of a fraud signal, filled from its evidence (Receipt.signals).
+SIGNAL_EVIDENCE = {
+    "many_receipts_member_day": "该会员 {day} 的消费已提交 {count} 张小票（上限 {limit} 张）",
+    "many_receipts_store_day": "该会员 {day} 在本商户的消费已提交 {count} 张小票（上限 {limit} 张）",
+    "claimed_by_other_member": "同一小票已由会员 {member} 提交（记录 {receipt}，{status}）",
+    "image_screenshot": "图片疑似手机截图：{format}，{size} 像素，{flat:.0%} 为纯色绘制区域",
+    "image_screen_photo": "图片疑似翻拍屏幕：频谱中有像素网格或摩尔纹的周期峰（{peak}）",
+    "image_edited": "图片元数据显示经编辑软件处理：{software}",
 }
 
 PAYMENT_TEXT = {

@@ -47,6 +47,11 @@ class Receipt(Base):
     confidence: Mapped[dict] = mapped_column(default=dict)
     reasons: Mapped[list] = mapped_column(default=list)
     ocr_rows: Mapped[list] = mapped_column(default=list)
+    # What the photo showed (ocr.forensics): metadata read before it was stripped at upload,
+    # pixel measures added by the worker.
+    image_traits: Mapped[dict] = mapped_column(default=dict)
+    # Fraud signals' evidence by reason code (receipts.fraud), shown on the desk's page.
+    signals: Mapped[dict] = mapped_column(default=dict)
     points: Mapped[int] = mapped_column(Integer, default=0)
     # The staff member working this receipt in review, so that a second one does not.
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,7 +1,8 @@
 """Retention purge: photos and OCR text of decided receipts older than the limit.
 
 What stays: the decision, the extracted fields, the points and the hashes (dedupe
-still recognises a purged receipt if it is uploaded again). A photo kept as a labelled
+still recognises a purged receipt if it is uploaded again). Claims that guard only one
+day's look-alike receipt numbers go too: no receipt that old can earn any more. A photo kept as a labelled
 training sample stays while the sample refers to it.
 """
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
+from dedupe import service as dedupe
 from receipts import storage
 from receipts.models import Receipt, Status
 from training_data.loop import samples
@@ -35,6 +37,7 @@ def purge(*, db_session: Session, older_than_days: int) -> int:
         if (receipt.image_sha256 and receipt.image_sha256 not in kept_as_samples
                 and not _still_needed(db_session, receipt.image_sha256, cutoff)):
             storage.delete(receipt.image_sha256)
+    dedupe.purge_day_scoped_claims(db_session=db_session, before=cutoff)
     db_session.flush()
     return len(old)
 

@@ -26,6 +26,10 @@ class ReceiptSettings(BaseSettings):
     # Ops may switch a store's auto-approval on only with this many labelled samples.
     min_samples_for_auto_approve: int = 20
     max_attempts: int = 3
+    # Fraud signals (receipts/fraud.py): a member's receipts of one purchase day beyond
+    # these go to a person, in all stores and in one store.
+    max_receipts_per_member_day: int = Field(5, ge=1)
+    max_receipts_per_member_store_day: int = Field(3, ge=1)
     # A receipt pending (received, or processing) that nothing has moved for this long is
     # re-queued by the workers' sweep: its worker was killed, or its job never reached the
     # broker. While a receipt is processing, no second job starts it within this time.

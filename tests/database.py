@@ -27,7 +27,6 @@ CACHED_GETTERS = (
     ("api.shopper.settings", "get_shopper_settings"),
     ("channels.wechatpay.settings", "get_wechatpay_settings"),
     ("channels.wechatpay.keys", "get_keyring"),
-    ("api.web.login_throttle", "_limiter"),
 )
 
 

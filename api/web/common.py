@@ -8,15 +8,19 @@ tokens, so a cookie alone never reaches it.
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from accounts import service as accounts
 from accounts.models import StaffAccount, StaffSession
 from api.deps import DbSession
 from core.clock import local_zone
+from core.errors import AppError
+from points import service as points_service
+from points.models import Member
 from receipts.messages import PAYMENT_TEXT, STATUS_TEXT, reason_text
 
 HERE = Path(__file__).parent
@@ -120,6 +124,24 @@ def _done_text(request: Request) -> str | None:
 
 def error_flash(exc: Exception) -> dict:
     return {"kind": "error", "text": getattr(exc, "message", str(exc))}
+
+
+class MemberSearch(NamedTuple):
+    """A desk page's member search: the member found, or the flash and status saying why not."""
+
+    member: Member | None
+    context: dict
+    status: int
+
+
+def search_member(db_session: Session, q: str | None) -> MemberSearch:
+    """Find the member a clerk typed (code or phone); an empty query finds nobody."""
+    if not q:
+        return MemberSearch(None, {}, 200)
+    try:
+        return MemberSearch(points_service.find_by_text(db_session=db_session, text=q), {}, 200)
+    except AppError as exc:
+        return MemberSearch(None, {"flash": error_flash(exc)}, exc.status)
 
 
 def check_csrf(found: Found, token: str) -> None:

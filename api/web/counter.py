@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import DbSession
-from api.web.common import DeskPage, actor_of, check_csrf, error_flash, render
+from api.web.common import DeskPage, actor_of, check_csrf, error_flash, render, search_member
 from api.web.forms import ReceiptForm
 from core.clock import local_today
 from core.errors import AppError, NotFound
@@ -31,14 +31,9 @@ _RECEIPT_ID = re.compile(r"^[0-9a-f]{32}$")
 @router.get("/manual", response_class=HTMLResponse)
 def manual_page(request: Request, found: DeskPage, db_session: DbSession,
                 q: str | None = None) -> Response:
-    member, flash, status = None, None, 200
-    if q:
-        try:
-            member = points_service.find_by_text(db_session=db_session, text=q)
-        except AppError as exc:
-            flash, status = error_flash(exc), exc.status
+    member, context, status = search_member(db_session, q)
     return _manual(request, found, db_session, member=member, q=q or "", status=status,
-                   **({"flash": flash} if flash else {}))
+                   **context)
 
 
 @router.post("/manual", response_class=HTMLResponse)

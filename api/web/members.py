@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accounts import service as accounts
 from api.deps import DbSession
-from api.web.common import DeskPage, actor_of, check_csrf, error_flash, render
+from api.web.common import DeskPage, actor_of, check_csrf, render, search_member
 from core.errors import AppError
 from points import service as points_service
 from receipts import personal_data
@@ -21,15 +21,10 @@ router = APIRouter(prefix="/desk/members", include_in_schema=False)
 @router.get("", response_class=HTMLResponse)
 def members_page(request: Request, found: DeskPage, db_session: DbSession,
                  q: str | None = None) -> Response:
-    member, flash, status = None, None, 200
-    if q:
-        try:
-            member = points_service.find_by_text(db_session=db_session, text=q)
-        except AppError as exc:
-            flash, status = error_flash(exc), exc.status
+    member, context, status = search_member(db_session, q)
     summary = personal_data.export(db_session, member) if member else None
     return render(request, "members.html", found, status=status, q=q or "", member=member,
-                  summary=summary, **({"flash": flash} if flash else {}))
+                  summary=summary, **context)
 
 
 @router.get("/{code}/export.json")

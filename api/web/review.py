@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from api.deps import DbSession
+from api.presenters import image_response
 from api.web.common import DeskPage, actor_of, check_csrf, error_flash, render
 from api.web.forms import ReceiptForm
 from core.errors import AppError, Conflict, NotFound
 from merchants import service as merchant_service
 from merchants.types import PAYMENT_METHODS
 from points.models import Member
-from receipts import desk, records, review, storage
+from receipts import desk, fraud, records, review, storage
 from receipts.messages import DESK_REJECT_REASONS, REASON_TEXT
 from receipts.models import Receipt, Status
 from receipts.reading import thresholds_for
@@ -29,7 +30,7 @@ FILTERS = ("merchant_id", "reason", "day")
 QUEUE_REASONS = ("merchant_unknown", "merchant_low_confidence", "date_missing",
                  "date_low_confidence", "total_missing", "total_low_confidence",
                  "possible_duplicate", "similar_image", "date_in_future", "merchant_inactive",
-                 "merchant_manual_review", "processing_failed")
+                 "merchant_manual_review", "processing_failed", *fraud.SIGNALS)
 
 
 def _filters(merchant_id: str | None, reason: str | None, day: date | None) -> dict:
@@ -141,8 +142,9 @@ def image(receipt_id: str, found: DeskPage, db_session: DbSession) -> Response:
     receipt = records.get_or_raise(db_session=db_session, receipt_id=receipt_id)
     if not receipt.image_sha256:
         raise NotFound("image_missing", "这张小票没有照片")
-    return Response(storage.get(receipt.image_sha256), media_type="image/*",
-                    headers={"Cache-Control": "private, max-age=3600"})
+    response = image_response(storage.get(receipt.image_sha256))
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _next(request: Request, done: str, skip: list[str] | None = None) -> Response:
@@ -164,6 +166,7 @@ def _item_page(request: Request, found, db_session, receipt: Receipt, *, flash=N
         reason_texts=REASON_TEXT, payment_methods=PAYMENT_METHODS,
         holder=review.holder(receipt, actor_of(found)),
         lookalikes=review.lookalikes(db_session, receipt),
+        signals=fraud.evidence_lines(db_session, receipt),
         filters=request.url.query, **({"flash": flash} if flash else {}), **context,
     )
 

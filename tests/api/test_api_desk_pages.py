@@ -58,7 +58,8 @@ def test_pages_review_item_shows_image_fields_and_low_confidence(client, staff, 
     assert re.search(r'class="low-confidence" data-field="total">实付金额（元） '
                      r'<span class="conf">置信度 50%', page.text)
     assert 'name="total" inputmode="decimal" value="279.00"' in page.text
-    assert client.get(f"/desk/receipts/{receipt_id}/image").content == photo_bytes(1)
+    photo = client.get(f"/desk/receipts/{receipt_id}/image")
+    assert (photo.content, photo.headers["content-type"]) == (photo_bytes(1), "image/png")
     assert _receipt(receipt_id).claimed_by == "staff:li"
 
 

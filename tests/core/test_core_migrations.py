@@ -118,7 +118,7 @@ def test_core_receipt_numbers_become_canonical_and_revert(empty_url):
     engine.dispose()
 
 
-BEFORE_CLAIMS_BY_PAYMENT = "5c1f0e2d9a41"
+BEFORE_CLAIMS_BY_PAYMENT = "7a3e5c9f1b20"
 
 
 def test_core_claims_of_payments_are_marked_as_theirs(empty_url):

@@ -1,9 +1,12 @@
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
-from core.db import session_scope
+from sqlalchemy import select, update
+
+from core.db import session_scope, utcnow
 from dedupe import claims
 from dedupe import service as dedupe
+from dedupe.models import CreditClaim
 from receipts.models import Receipt
 
 
@@ -99,3 +102,25 @@ def test_the_older_of_two_uploads_of_the_same_bytes_is_never_the_repeat(member, 
     _receipt(member, "r2", "same")  # both live: neither was decided yet
     assert _check("r1").kind == "unique"
     assert _check("r2") == dedupe.Verdict("exact", "r1")
+
+
+def test_purge_drops_old_lookalike_claims_and_keeps_the_certain_ones(member, demo_mall):
+    _receipt(member, "old", "b1", **PURCHASE, receipt_no="XS20261018222")
+    _receipt(member, "new", "b2", **PURCHASE, receipt_no="XS20261018999")
+    for rid in ("old", "new"):
+        with session_scope() as db_session:
+            assert claims.claim(db_session=db_session, receipt_id=rid) is None
+    with session_scope() as db_session:
+        db_session.execute(update(CreditClaim).where(CreditClaim.receipt_id == "old")
+                           .values(created_at=utcnow() - timedelta(days=400)))
+        held = db_session.execute(select(CreditClaim.receipt_id, CreditClaim.key)).all()
+    old_lookalikes = [key for rid, key in held if rid == "old" and key.startswith("like:")]
+    with session_scope() as db_session:
+        purged = dedupe.purge_day_scoped_claims(db_session=db_session,
+                                                before=utcnow() - timedelta(days=365))
+    with session_scope() as db_session:
+        kept = db_session.execute(select(CreditClaim.receipt_id, CreditClaim.key)).all()
+    old_keys = sorted(key.split(":")[0] for rid, key in kept if rid == "old")
+    assert len(old_lookalikes) > 1 and purged == len(old_lookalikes)
+    assert old_keys == ["no", "sha"]
+    assert sum(key.startswith("like:") for rid, key in kept if rid == "new") > 1

@@ -11,18 +11,17 @@ chosen amount is applied when the rounded amount is confirmed further down.
 """
 
 import dataclasses
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from merchants.parsing.confidence import field_confidence, signals
 from merchants.parsing.fields import above
-from merchants.parsing.labels import LabelSet
-from merchants.parsing.scan import Candidate, Finder, Line, candidates, lines_before_end
+from merchants.parsing.fields import total_evidence as money
+from merchants.parsing.fields.total_evidence import Evidence
+from merchants.parsing.scan import Candidate, Line, candidates, lines_before_end
 from merchants.parsing.template import GENERIC_ID, Template
-from merchants.parsing.values import Found, bare_amount_after_label, find_money, money_regex
 from merchants.types import FieldValue
 
 _CENTS = re.compile(r"[.,]\d|(?<=\d)[-:]\d\d$")  # 52-00: the point read as a dash
@@ -30,28 +29,7 @@ _MINUS = re.compile(r"-(?!\d{2}$)")  # not the point read as a dash (52-00)
 MAX_AGREEMENTS = 2
 MIN_ITEM_LINES = 2  # one line equal to the total says nothing
 MAX_ROUNDING = Decimal("1.00")  # a larger "rounding" amount is a total printed next to the word
-MAX_CASH_ROUNDING = Decimal("0.02")
-CASH_COIN = Decimal("0.05")
-CENT = Decimal("0.01")
-TAX_ROUNDING = Decimal("0.015")  # a tax rounded to the cent, on a base rounded too
-PRINTED_ROLES = (None, "label", "fallback")
-NAMING_ROLES = ("label", "fallback")
 CASH = "cash"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Every amount that can confirm or contradict a total."""
-
-    gross: tuple[Decimal, ...]
-    discount: Decimal
-    tendered: tuple[Candidate, ...]
-    change: tuple[Decimal, ...]
-    paid: tuple[Candidate, ...]  # amounts on non-cash payment lines
-    due: tuple[Decimal, ...]  # cash handed over minus change, every pair on their lines
-    printed: tuple[Candidate, ...]
-    every_amount: frozenset[Decimal]  # on the whole receipt, tax summaries below the end too
-    tax_rates: tuple[Decimal, ...]
 
 
 @dataclass(frozen=True)
@@ -67,12 +45,13 @@ class Choice:
 def read(lines: Sequence[Line], template: Template) -> FieldValue | None:
     rules = template.fields["total"]
     scope = lines_before_end(lines, rules.end_labels)
-    finder = _money_finder(template, rules.labels)
-    found = [_unsigned(c) for c in candidates(scope, rules.labels, finder)]
+    finder = money.money_finder(template, rules.labels)
+    found = [money.unsigned(c) for c in candidates(scope, rules.labels, finder)]
     paid = [
         c for c in candidates(scope, template.payment_labels, finder) if c.role not in (None, CASH)
     ]
-    evidence = _evidence(found, paid, _every_amount(lines, finder), template.options.tax_rates)
+    every_amount = money.every_amount(lines, finder)
+    evidence = money.gather(found, paid, every_amount, template.options.tax_rates)
     choice = _choose(found, evidence, template.id)
     if choice is None:
         return None
@@ -128,7 +107,7 @@ def _repaired(choice: Choice, found: list[Candidate], evidence: Evidence) -> Cho
     if choice.candidate is None or _support(choice, evidence) or _adds_up(choice, found):
         return choice
     for value in above.block_sums(choice.candidate.line.index, found):
-        rounded_to_coin = _to_coin(value) == choice.value  # 53.53 paid as 53.55: not misread
+        rounded_to_coin = money.to_coin(value) == choice.value  # 53.53 paid as 53.55: not misread
         if value > 0 and not rounded_to_coin and above.one_digit_apart(choice.value, value):
             return dataclasses.replace(choice, value=value, repaired=True)
     return choice
@@ -171,61 +150,6 @@ def _items_add_up(choice: Choice, found: list[Candidate]) -> bool:
     return choice.value in (every_line, added_only)
 
 
-def _money_finder(template: Template, labels: LabelSet) -> Finder:
-    """Amounts in a line, plus amounts printed without a point right after a total label
-    (``实收:128``, ``TOTAL 52-00``). Each line's text is searched once per receipt: the
-    total's labels, the payment lines and the tax check all look at the same amounts."""
-    separator = template.options.decimal_separator
-    regex = money_regex(separator)
-
-    def find(text: str) -> list[Found]:
-        found = find_money(text, regex, separator)
-        for hit in labels.scan(text):
-            bare = bare_amount_after_label(text[hit.end :])
-            # 应收: 80 434.18 — a stray figure before the amount is not the amount
-            amount_follows = any(f.start >= hit.end for f in found)
-            if hit.label.role in NAMING_ROLES and bare and not amount_follows:
-                start, end = hit.end + bare.start, hit.end + bare.end
-                if not any(f.start < end and start < f.end for f in found):
-                    found.append(Found(bare.value, start, end, bare.raw))
-        return sorted(found, key=lambda f: f.start)
-
-    return functools.cache(find)
-
-
-def _unsigned(c: Candidate) -> Candidate:
-    """A total printed with a minus (``Total Payable: -51.88``, OCR noise) keeps its amount."""
-    if c.role in NAMING_ROLES and c.value < 0:
-        return dataclasses.replace(c, value=-c.value)
-    return c
-
-
-def _every_amount(lines: Sequence[Line], finder: Finder) -> frozenset[Decimal]:
-    return frozenset(f.value for line in lines for f in finder(line.text) if f.value > 0)
-
-
-def _evidence(
-    found: list[Candidate], paid: list[Candidate], every_amount: frozenset[Decimal],
-    tax_rates: tuple[Decimal, ...],
-) -> Evidence:
-    def positive(role: str) -> tuple[Candidate, ...]:
-        return tuple(c for c in found if c.role == role and c.value > 0)
-
-    return Evidence(
-        gross=tuple(c.value for c in positive("fallback")),
-        discount=sum((abs(c.value) for c in found if c.role == "discount"), Decimal(0)),
-        # Some tills print the cash handed over with a minus (Cash -51.00).
-        tendered=tuple(dataclasses.replace(c, value=abs(c.value))
-                       for c in found if c.role == "tendered" and c.value != 0),
-        change=tuple(abs(c.value) for c in found if c.role == "change" and c.value != 0),
-        paid=tuple(c for c in paid if c.value > 0),
-        due=_cash_due(found),
-        printed=tuple(c for c in found if c.role in PRINTED_ROLES and c.value > 0),
-        every_amount=every_amount,
-        tax_rates=tax_rates,
-    )
-
-
 def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Choice | None:
     preferred = _ranked(found, "label", evidence, template_id)
     if preferred:
@@ -236,7 +160,7 @@ def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Cho
         net = fallback[0].value - evidence.discount
         if net > 0:
             return Choice(net, "derived", fallback[0], used="gross")
-    if fallback and (taxed := _plus_tax(fallback[0].value, evidence)):
+    if fallback and (taxed := money.plus_tax(fallback[0].value, evidence)):
         return Choice(taxed, "derived", fallback[0], used="tax")
     paid_in_full = _paid_in_full(found, evidence)
     if fallback and paid_in_full and _differs(paid_in_full[-1][0], fallback[0].value):
@@ -244,7 +168,7 @@ def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Cho
         return Choice(value, "derived", candidate, used="paid")
     if fallback:
         return Choice(fallback[0].value, "fallback", fallback[0], used="gross")
-    paid = _paid_amounts(evidence)
+    paid = money.paid_amounts(evidence)
     if paid:
         value, candidate = paid[-1]
         return Choice(value, "derived", candidate, used="paid")
@@ -258,9 +182,9 @@ def _choose(found: list[Candidate], evidence: Evidence, template_id: str) -> Cho
 def _settled_by_cash(ranked: list[Candidate], evidence: Evidence) -> Candidate:
     """The first ranked amount, unless cash minus change contradicts it and settles a later
     one (``Total Inc. GST 758.70`` / ``Final Total 753.70`` misread / cash 760, change 1.30)."""
-    if not _change_disagrees(ranked[0].value, evidence):
+    if not money.change_disagrees(ranked[0].value, evidence):
         return ranked[0]
-    return next((c for c in ranked[1:] if not _change_disagrees(c.value, evidence)), ranked[0])
+    return next((c for c in ranked[1:] if not money.change_disagrees(c.value, evidence)), ranked[0])
 
 
 def _ranked(
@@ -293,7 +217,7 @@ def _is_tendered(c: Candidate, evidence: Evidence) -> bool:
         c.value - change == other.value and other.line.index != c.line.index
         for change in evidence.change
         for other in evidence.printed
-        if other.role in NAMING_ROLES
+        if other.role in money.NAMING_ROLES
     )
 
 
@@ -303,7 +227,7 @@ def _rounded(choice: Choice, found: list[Candidate], evidence: Evidence) -> Choi
     if choice.candidate is None:
         return choice
     below = choice.candidate.line.index
-    paid = {value for value, _ in _paid_amounts(evidence)}
+    paid = {value for value, _ in money.paid_amounts(evidence)}
     for rounding in (c for c in found if c.role == "rounding" and c.line.index > below):
         if not 0 < abs(rounding.value) < MAX_ROUNDING:
             continue
@@ -322,7 +246,7 @@ def _point_restored(choice: Choice, evidence: Evidence, found: list[Candidate]) 
     candidate = choice.candidate
     if candidate is None or _CENTS.search(candidate.raw) or _support(choice, evidence):
         return choice
-    restored = dataclasses.replace(choice, value=(choice.value / 100).quantize(CENT))
+    restored = dataclasses.replace(choice, value=(choice.value / 100).quantize(money.CENT))
     confirmed = _support(restored, evidence, without=("printed",)) or _adds_up(restored, found)
     return restored if confirmed else choice
 
@@ -331,22 +255,11 @@ def _paid_in_full(found: list[Candidate], evidence: Evidence) -> list[tuple[Deci
     """What was paid, when it is printed whole: non-cash payment lines, and cash handed over
     less the change printed below it (``CHANGE 0.00`` too). A subtotal it differs from left
     out tax, service or a discount."""
-    return _paid_amounts(evidence, change=[abs(c.value) for c in found if c.role == "change"])
+    return money.paid_amounts(evidence, change=[abs(c.value) for c in found if c.role == "change"])
 
 
 def _differs(paid: Decimal, subtotal: Decimal) -> bool:
-    return abs(paid - subtotal) > MAX_CASH_ROUNDING
-
-
-def _paid_amounts(
-    evidence: Evidence, change: Sequence[Decimal] | None = None
-) -> list[tuple[Decimal, Candidate]]:
-    """Amounts on non-cash payment lines, and cash handed over minus change (by default the
-    change amounts that are not zero)."""
-    change = evidence.change if change is None else change
-    paid = [(c.value, c) for c in evidence.paid]
-    paid += [(t.value - c, t) for t in evidence.tendered for c in change if t.value > c]
-    return paid
+    return abs(paid - subtotal) > money.MAX_CASH_ROUNDING
 
 
 def _support(choice: Choice, evidence: Evidence, without: tuple[str, ...] = ()) -> int:
@@ -358,10 +271,10 @@ def _checks(choice: Choice, evidence: Evidence) -> dict[str, bool]:
     value = choice.value
     return {
         "gross": any(g - evidence.discount == value for g in evidence.gross),
-        "paid": any(paid == value for paid, _ in _paid_amounts(evidence))
+        "paid": any(paid == value for paid, _ in money.paid_amounts(evidence))
         or any(t.value == value for t in evidence.tendered),
         "printed": _printed_elsewhere(choice, evidence),
-        "tax": _tax_adds_up(choice.value, evidence),
+        "tax": money.tax_adds_up(choice.value, evidence),
     }
 
 
@@ -376,74 +289,10 @@ def _conflicts(choice: Choice, evidence: Evidence) -> int:
     signed = choice.candidate is not None and _MINUS.search(choice.candidate.raw) is not None
     return (
         int(short_cash)
-        + int(_change_disagrees(choice.value, evidence))
-        + int(_paid_disagrees(choice.value, evidence))
+        + int(money.change_disagrees(choice.value, evidence))
+        + int(money.paid_disagrees(choice.value, evidence))
         + int(signed)
     )
-
-
-def _paid_disagrees(total: Decimal, evidence: Evidence) -> bool:
-    """Non-cash payment lines are printed and neither one of them nor their sum is the
-    total (``应收 106.60`` / ``支付宝支付 100.67``: a discount came between)."""
-    paid = [c.value for c in evidence.paid]
-    return bool(paid) and total not in paid and sum(paid) != total
-
-
-def _change_disagrees(total: Decimal, evidence: Evidence) -> bool:
-    """Cash handed over and the change are printed, and no difference of them is the total,
-    nor the total rounded to the coin the cashier rounds to (5 sen)."""
-    return bool(evidence.due) and not {total, _to_coin(total)}.intersection(evidence.due)
-
-
-def _cash_due(found: list[Candidate]) -> tuple[Decimal, ...]:
-    """Cash handed over minus the change. Every amount on the cash and change lines counts:
-    two-column layouts put another figure beside them."""
-    tendered, change = _on_lines_of(found, "tendered"), _on_lines_of(found, "change")
-    return tuple(t - c for t in tendered for c in change if t > c)
-
-
-def _to_coin(amount: Decimal) -> Decimal:
-    """The amount rounded to the smallest coin a cashier hands out (5 sen)."""
-    return (amount / CASH_COIN).quantize(Decimal(1), ROUND_HALF_UP) * CASH_COIN
-
-
-def _on_lines_of(found: list[Candidate], role: str) -> set[Decimal]:
-    lines = {c.line.index for c in found if c.role == role}
-    return {abs(c.value) for c in found if c.line.index in lines}
-
-
-def _tax_adds_up(total: Decimal, evidence: Evidence) -> bool:
-    return bool(_tax_bases(total, evidence))
-
-
-def _tax_bases(total: Decimal, evidence: Evidence) -> set[Decimal]:
-    """Amounts on the receipt that plus their tax at one of the template's rates, also
-    printed, are the total: a tax summary (``SR 6% 19.62 1.18``) confirms it. Base and tax
-    are each rounded to the cent, so their sum may be a cent off."""
-    amounts = evidence.every_amount
-    return {
-        base
-        for tax in amounts
-        for base in (total - tax - CENT, total - tax, total - tax + CENT)
-        if base > tax and base in amounts and _is_tax_on(base, tax, evidence)
-    }
-
-
-def _is_tax_on(base: Decimal, tax: Decimal, evidence: Evidence) -> bool:
-    """``tax`` is ``base`` taxed at one of the template's rates, to the rounding of both."""
-    return any(abs(base * rate - tax) <= TAX_ROUNDING for rate in evidence.tax_rates)
-
-
-def _plus_tax(subtotal: Decimal, evidence: Evidence) -> Decimal | None:
-    """The subtotal plus a printed tax at one of the template's rates, when that sum is
-    printed too (to the 5-sen rounding): the total whose own label OCR garbled
-    (``Sub Total 68.87``, ``GST 6% 4.13``, ``TOTL: 73.00``)."""
-    for tax in evidence.every_amount:
-        if tax < subtotal and _is_tax_on(subtotal, tax, evidence):
-            total = subtotal + tax
-            if any(abs(total - a) <= MAX_CASH_ROUNDING for a in evidence.every_amount):
-                return total
-    return None
 
 
 def _explained(choice: Choice, found: list[Candidate], evidence: Evidence) -> set[Decimal]:
@@ -454,7 +303,7 @@ def _explained(choice: Choice, found: list[Candidate], evidence: Evidence) -> se
         {choice.value}
         | {choice.value + r for r in rounding}
         | {choice.value - r for r in rounding}
-        | _tax_bases(choice.value, evidence)
+        | money.tax_bases(choice.value, evidence)
         | ({choice.value + evidence.discount} if evidence.discount else set())
     )
 

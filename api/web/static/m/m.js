@@ -1,117 +1,17 @@
 /* The shopper's phone page: sign-in (the mini-program's session, or the fake WeChat in
- * development), photo upload with in-browser shrinking and a progress bar, the result
- * arriving live (server-sent events), membership and history. No inline script, no CDN. */
+ * development), photo upload with a progress bar, the result arriving live (server-sent
+ * events), membership and history. No inline script, no CDN. The API client is m-api.js,
+ * the photo's shrinking and sending m-photo.js, list items m-lists.js. */
 "use strict";
 
-(function () {
-  const API = "/api/v1";
-  const KEYS = { access: "rp.access", refresh: "rp.refresh" };
-  const JPEG_QUALITY = 0.85;
+(function (RP) {
+  const { ApiError, MESSAGES, WAITING, element, request } = RP;
   const POLL_MS = 2000;
   const POLL_TRIES = 90;
   const PAGE = 10;
 
-  const MESSAGES = {
-    offline: "网络未连接，请检查网络后重试",
-    busy: "服务器繁忙，请稍后再试",
-    tooLarge: "图片太大，请重新拍摄或选择较小的图片",
-    notImage: "这不是可识别的图片，请选择小票照片",
-    unreadable: "无法读取这张图片，请换一张或重新拍摄",
-    signedOut: "登录已失效，请重新进入小程序",
-    watchLost: "暂时无法获取识别结果，请稍后在小票记录中查看",
-  };
-  const WAITING = ["received", "processing"];
-
   const $ = (id) => document.getElementById(id);
   const state = { config: null, receiptsBefore: null, historyBefore: null };
-
-  class ApiError extends Error {
-    constructor(status, code, message, retryAfter) {
-      super(message);
-      this.status = status;
-      this.code = code;
-      this.retryAfter = retryAfter;
-    }
-  }
-
-  // --- session ---------------------------------------------------------------------
-
-  function saveSession(access, refresh) {
-    localStorage.setItem(KEYS.access, access);
-    if (refresh) localStorage.setItem(KEYS.refresh, refresh);
-    else localStorage.removeItem(KEYS.refresh);
-  }
-
-  function clearSession() {
-    localStorage.removeItem(KEYS.access);
-    localStorage.removeItem(KEYS.refresh);
-  }
-
-  /* In a WeChat web-view the mini-program opens /m/#token=…&refresh=…: the fragment never
-   * reaches a server; take it and remove it from the address bar (and history) at once. */
-  function takeSessionFromFragment() {
-    if (!location.hash) return;
-    const params = new URLSearchParams(location.hash.slice(1));
-    const token = params.get("token");
-    history.replaceState(null, "", location.pathname + location.search);
-    if (token) saveSession(token, params.get("refresh"));
-  }
-
-  async function refreshSession() {
-    const refresh = localStorage.getItem(KEYS.refresh);
-    if (!refresh) return false;
-    try {
-      const session = await request("/auth/refresh", {
-        method: "POST", body: { refresh_token: refresh }, auth: false,
-      });
-      saveSession(session.access_token, session.refresh_token);
-      return true;
-    } catch (error) {
-      return false;
-    }
-  }
-
-  // --- HTTP ------------------------------------------------------------------------
-
-  function errorFrom(status, body, retryAfter) {
-    const error = (body && body.error) || {};
-    if (status === 413) return new ApiError(status, error.code, MESSAGES.tooLarge);
-    if (status === 415 || (error.code || "").startsWith("image_")) {
-      return new ApiError(status, error.code, status === 415 ? MESSAGES.notImage
-        : error.message || MESSAGES.notImage);
-    }
-    if (status === 429) {
-      const wait = retryAfter ? `，请 ${retryAfter} 秒后再试` : "，请稍后再试";
-      return new ApiError(status, error.code, error.message || `操作太频繁${wait}`, retryAfter);
-    }
-    if (status >= 500) return new ApiError(status, error.code, MESSAGES.busy);
-    return new ApiError(status, error.code, error.message || MESSAGES.busy);
-  }
-
-  async function request(path, { method = "GET", body, auth = true, retried = false } = {}) {
-    const headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const token = localStorage.getItem(KEYS.access);
-    if (auth && token) headers.Authorization = `Bearer ${token}`;
-    let response;
-    try {
-      response = await fetch(API + path, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-        cache: "no-store",
-      });
-    } catch (networkError) {
-      throw new ApiError(0, "offline", MESSAGES.offline);
-    }
-    if (response.status === 401 && auth && !retried && await refreshSession()) {
-      return request(path, { method, body, auth, retried: true });
-    }
-    if (response.status === 204) return null;
-    const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      throw errorFrom(response.status, data, response.headers.get("Retry-After"));
-    }
-    return data;
-  }
 
   // --- notices ---------------------------------------------------------------------
 
@@ -124,7 +24,7 @@
 
   function handle(error) {
     if (error instanceof ApiError && error.status === 401) {
-      clearSession();
+      RP.clearSession();
       showSignIn();
       notify(MESSAGES.signedOut);
       return;
@@ -155,7 +55,7 @@
       const session = await request("/auth/wechat", {
         method: "POST", body: { code }, auth: false,
       });
-      saveSession(session.access_token, session.refresh_token);
+      RP.saveSession(session.access_token, session.refresh_token);
       notify("");
       await showApp();
     } catch (error) {
@@ -171,7 +71,7 @@
     } catch (error) {
       // signed out here either way
     }
-    clearSession();
+    RP.clearSession();
     showSignIn();
     notify("已退出登录", "info");
   }
@@ -211,86 +111,10 @@
 
   // --- upload ----------------------------------------------------------------------
 
-  function decode(file) {
-    if (window.createImageBitmap) {
-      return createImageBitmap(file, { imageOrientation: "from-image" })
-        .catch(() => decodeWithImage(file));
-    }
-    return decodeWithImage(file);
-  }
-
-  function decodeWithImage(file) {
-    return new Promise((resolve, reject) => {
-      const url = URL.createObjectURL(file);
-      const image = new Image();
-      image.onload = () => { URL.revokeObjectURL(url); resolve(image); };
-      image.onerror = () => { URL.revokeObjectURL(url); reject(new Error("undecodable")); };
-      image.src = url;
-    });
-  }
-
-  /* Long side at most photo_long_side pixels, re-encoded as JPEG (which also drops the
-   * photo's EXIF data, location included). */
-  async function shrink(file) {
-    if (file.type && !file.type.startsWith("image/")) {
-      throw new ApiError(415, "not_image", MESSAGES.notImage);
-    }
-    let picture;
-    try {
-      picture = await decode(file);
-    } catch (error) {
-      throw new ApiError(415, "unreadable", MESSAGES.unreadable);
-    }
-    const width = picture.width, height = picture.height;
-    const scale = Math.min(1, state.config.photo_long_side / Math.max(width, height));
-    const canvas = document.createElement("canvas");
-    canvas.width = Math.round(width * scale);
-    canvas.height = Math.round(height * scale);
-    canvas.getContext("2d").drawImage(picture, 0, 0, canvas.width, canvas.height);
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg",
-      JPEG_QUALITY));
-    if (!blob) throw new ApiError(415, "unreadable", MESSAGES.unreadable);
-    if (blob.size > state.config.max_upload_bytes) {
-      throw new ApiError(413, "too_large", MESSAGES.tooLarge);
-    }
-    return blob;
-  }
-
   function setProgress(fraction, text) {
     $("progress").hidden = false;
     $("progress-bar").style.width = `${Math.round(fraction * 100)}%`;
     $("progress-text").textContent = text;
-  }
-
-  function send(blob, retried) {
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", `${API}/receipts`);
-      xhr.setRequestHeader("Authorization", `Bearer ${localStorage.getItem(KEYS.access)}`);
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.addEventListener("progress", (event) => {
-        if (event.lengthComputable) {
-          setProgress(event.loaded / event.total,
-            `正在上传 ${Math.round((100 * event.loaded) / event.total)}%`);
-        }
-      });
-      xhr.addEventListener("load", () => {
-        let body = null;
-        try { body = JSON.parse(xhr.responseText); } catch (error) { body = null; }
-        if (xhr.status === 202) { resolve(body); return; }
-        if (xhr.status === 401 && !retried) {
-          refreshSession().then((ok) => (ok ? send(blob, true).then(resolve, reject)
-            : reject(errorFrom(401, body))));
-          return;
-        }
-        reject(errorFrom(xhr.status, body, xhr.getResponseHeader("Retry-After")));
-      });
-      xhr.addEventListener("error", () => reject(new ApiError(0, "offline", MESSAGES.offline)));
-      xhr.addEventListener("timeout", () => reject(new ApiError(0, "offline", MESSAGES.offline)));
-      const form = new FormData();
-      form.append("image", blob, "receipt.jpg");
-      xhr.send(form);
-    });
   }
 
   async function onPhoto(event) {
@@ -303,9 +127,12 @@
     $("result").hidden = true;
     setProgress(0, "正在压缩图片…");
     try {
-      const blob = await shrink(file);
+      const blob = await RP.shrink(file, {
+        longSide: state.config.photo_long_side, maxBytes: state.config.max_upload_bytes,
+      });
       setProgress(0, "正在上传 0%");
-      const accepted = await send(blob, false);
+      const accepted = await RP.send(blob, (fraction) => setProgress(
+        fraction, `正在上传 ${Math.round(100 * fraction)}%`));
       setProgress(1, "上传完成");
       showResult(accepted);
       if (WAITING.includes(accepted.status)) {
@@ -403,59 +230,13 @@
 
   // --- history ---------------------------------------------------------------------
 
-  function element(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = text;
-    if (className) node.className = className;
-    return node;
-  }
-
-  function localDay(moment) {
-    const day = new Date(moment);
-    const two = (n) => String(n).padStart(2, "0");
-    return `${day.getFullYear()}-${two(day.getMonth() + 1)}-${two(day.getDate())}`;
-  }
-
-  function receiptItem(receipt) {
-    const item = element("li");
-    item.dataset.receipt = receipt.id;
-    item.dataset.status = receipt.status;
-    const top = element("div", null, "item-top");
-    const title = receipt.merchant || (WAITING.includes(receipt.status) ? "识别中" : "小票");
-    top.append(element("span", title, "item-title"));
-    const points = receipt.points ? `+${receipt.points}` : "";
-    top.append(element("span", points, "item-points plus"));
-    item.append(top);
-    const line = element("div", null, "item-top");
-    const when = receipt.date ? `消费 ${receipt.date}` : `上传 ${localDay(receipt.created_at)}`;
-    const amount = receipt.total ? ` · ¥${receipt.total}` : "";
-    line.append(element("span", `${when}${amount}`, "small"));
-    line.append(element("span", receipt.status_text, `status-tag ${receipt.status}`));
-    item.append(line);
-    for (const reason of receipt.reasons || []) item.append(element("p", reason.message, "small"));
-    return item;
-  }
-
-  function historyItem(entry) {
-    const item = element("li");
-    const top = element("div", null, "item-top");
-    top.append(element("span", entry.kind_text, "item-title"));
-    const sign = entry.points > 0 ? "plus" : entry.points < 0 ? "minus" : "";
-    top.append(element("span", entry.points > 0 ? `+${entry.points}` : String(entry.points),
-      `item-points ${sign}`));
-    item.append(top);
-    item.append(element("p", entry.explanation, "small"));
-    item.append(element("p", localDay(entry.created_at), "small"));
-    return item;
-  }
-
   async function loadReceipts(fresh) {
     if (fresh) state.receiptsBefore = null;
     const before = state.receiptsBefore ? `&before=${state.receiptsBefore}` : "";
     const page = await request(`/receipts?limit=${PAGE}${before}`);
     const list = $("receipts");
     if (fresh) list.replaceChildren();
-    list.append(...page.items.map(receiptItem));
+    list.append(...page.items.map(RP.receiptItem));
     state.receiptsBefore = page.next_before;
     $("receipts-more").hidden = !page.next_before;
     $("receipts-empty").hidden = list.children.length > 0;
@@ -467,7 +248,7 @@
     const page = await request(`/members/me/points/history?limit=${PAGE}${before}`);
     const list = $("history");
     if (fresh) list.replaceChildren();
-    list.append(...page.items.map(historyItem));
+    list.append(...page.items.map(RP.historyItem));
     state.historyBefore = page.next_before_id;
     $("history-more").hidden = !page.next_before_id;
     $("history-empty").hidden = list.children.length > 0;
@@ -485,7 +266,7 @@
   // --- start -----------------------------------------------------------------------
 
   async function start() {
-    takeSessionFromFragment();
+    RP.takeSessionFromFragment();
     $("dev-signin").addEventListener("submit", devSignIn);
     $("logout").addEventListener("click", logOut);
     $("photo-camera").addEventListener("change", onPhoto);
@@ -501,7 +282,7 @@
       handle(error);
       return;
     }
-    if (!localStorage.getItem(KEYS.access)) { showSignIn(); return; }
+    if (!RP.accessToken()) { showSignIn(); return; }
     try {
       await showApp();
     } catch (error) {
@@ -511,4 +292,4 @@
   }
 
   document.addEventListener("DOMContentLoaded", start);
-}());
+}(window.RP));

@@ -5,14 +5,14 @@ A WeChat Pay payment and a photo or desk entry of the same purchase now share a 
 evidence holds a key. Claims already taken by payment receipts are marked as theirs.
 
 Revision ID: 7b3e9d41c2a8
-Revises: 5c1f0e2d9a41
-Create Date: 2026-12-06 05:00:00
+Revises: 7a3e5c9f1b20
+Create Date: 2026-12-07 05:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '7b3e9d41c2a8'
-down_revision = '5c1f0e2d9a41'
+down_revision = '7a3e5c9f1b20'
 branch_labels = None
 depends_on = None
 
