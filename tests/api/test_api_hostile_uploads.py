@@ -43,6 +43,12 @@ def _png(array: np.ndarray) -> bytes:
     return cv2.imencode(".png", array)[1].tobytes()
 
 
+def _sensor_noise_16bit(shape: tuple[int, ...]) -> np.ndarray:
+    """A 16-bit photo's pixels: a camera's noise (a flat drawn PNG is a screenshot, which
+    the fraud signals send to review)."""
+    return np.random.default_rng(16).integers(40000, 60000, shape, dtype=np.uint16)
+
+
 def _zip_appended_to(jpeg: bytes) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -115,8 +121,8 @@ def _decided(client, auth: dict, receipt_id: str) -> dict:
 
 READ = {
     "cmyk_jpeg": (lambda: _jpeg(mode="CMYK"), "image/jpeg"),
-    "sixteen_bit_png": (lambda: _png(np.full((300, 200, 3), 50000, np.uint16)), "image/png"),
-    "sixteen_bit_grey_png": (lambda: _png(np.full((300, 200), 50000, np.uint16)), "image/png"),
+    "sixteen_bit_png": (lambda: _png(_sensor_noise_16bit((300, 200, 3))), "image/png"),
+    "sixteen_bit_grey_png": (lambda: _png(_sensor_noise_16bit((300, 200))), "image/png"),
     "jpeg_sent_as_text": (_jpeg, "text/plain"),
 }
 
