@@ -16,7 +16,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import nncf
 import numpy as np
+import openvino
 
 from ocr.backends import models
 from ocr.settings import OcrSettings, get_ocr_settings
@@ -26,6 +28,14 @@ CALIBRATION_SEED = 1717
 CALIBRATION_RECEIPTS = 48
 # Tensors each model is calibrated on, drawn at random from those recorded.
 SUBSET = 300
+# NNCF's transformer scheme for the recognisers (SVTR blocks: MatMul, GELU, LayerNorm): measured
+# on 200 recorded lines, small's int8 reads 94.5 % of them as its fp32 model does against 42 %
+# with the default scheme (tiny: 87.5 % either way).
+OPTIONS = {
+    models.DET: {},
+    models.REC_SMALL: {"model_type": nncf.ModelType.TRANSFORMER},
+    models.REC_TINY: {"model_type": nncf.ModelType.TRANSFORMER},
+}
 
 
 class Recorder:
@@ -70,13 +80,10 @@ def recorded_inputs(images: list[Path]) -> dict[str, list[np.ndarray]]:
     return {name: recorder.inputs for name, recorder in recorders.items()}
 
 
-def quantize(source: Path, tensors: list[np.ndarray], out: Path) -> None:
-    import nncf
-    import openvino
-
+def quantize(source: Path, tensors: list[np.ndarray], out: Path, options: dict) -> None:
     subset = random.Random(CALIBRATION_SEED).sample(tensors, min(SUBSET, len(tensors)))
     model = openvino.Core().read_model(source)
-    quantized = nncf.quantize(model, nncf.Dataset(subset), subset_size=len(subset))
+    quantized = nncf.quantize(model, nncf.Dataset(subset), subset_size=len(subset), **options)
     openvino.save_model(quantized, out)
 
 
@@ -89,7 +96,7 @@ def build(out_dir: Path, receipts: int, seed: int) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, source in models.fp32_models().items():
         print(f"{name}: {len(inputs[name])} tensors recorded, quantizing {source.name}")
-        quantize(source, inputs[name], out_dir / models.int8_file(name))
+        quantize(source, inputs[name], out_dir / models.int8_file(name), OPTIONS[name])
     print(f"int8 models written to {out_dir}")
 
 

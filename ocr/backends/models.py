@@ -7,6 +7,7 @@ Named explicitly, so that RapidOCR never tries to download a model; a missing fi
 start-up.
 """
 
+import hashlib
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,18 @@ def model_file(settings: OcrSettings, name: str) -> ModelFile:
 def fp32_models() -> dict[str, Path]:
     """Every model's fp32 file: what ``make int8`` quantizes."""
     return {name: fp32_model(name).path for name in (DET, REC_SMALL, REC_TINY)}
+
+
+def int8_fingerprint(settings: OcrSettings) -> str:
+    """sha256 of the int8 model files the settings read; empty at fp32."""
+    if not INT8_MODELS[settings.precision]:
+        return ""
+    digest = hashlib.sha256()
+    for name in INT8_MODELS[settings.precision]:
+        ir = settings.int8_model_dir / int8_file(name)
+        for path in (ir, ir.with_suffix(".bin")):
+            digest.update(path.read_bytes() if path.is_file() else b"missing")
+    return digest.hexdigest()
 
 
 def int8_file(name: str) -> str:
