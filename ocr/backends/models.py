@@ -24,8 +24,8 @@ TINY_KEYS = "ppocrv6/ppocrv6_tiny_dict.txt"
 
 DET, REC_SMALL, REC_TINY = "det", "rec_small", "rec_tiny"
 # The models each precision reads in int8. Measured on this AVX-512 VNNI + BF16 EPYC, one
-# thread: the int8 detector takes about 2/3 of the time OpenVINO's bf16 takes, where int8
-# recognisers take as long or longer and change 13 % of tiny's lines (see README, OCR).
+# thread: int8 is no faster than OpenVINO's bfloat16 fp32, the int8 detector reads as well,
+# the int8 recognisers worse (README, OCR).
 INT8_MODELS = {"fp32": (), "int8_det": (DET,), "int8": (DET, REC_SMALL, REC_TINY)}
 INT8_BUILD_HINT = "请先运行 make int8（python -m training_data.quantize）生成"
 
