@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench fuzz-api venv fonts browser lint clean
+.PHONY: run test bench int8 fuzz-api venv fonts browser lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,16 @@ bench: venv fonts
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.dedupe_scale $(DEDUPE_BENCH)
 	$(BIN)/python -m bench.load
+
+# int8 OCR models (RP_OCR_PRECISION=int8_det or int8), calibrated on generated receipts with
+# NNCF, written to var/models/int8 (RP_OCR_INT8_MODEL_DIR); a few minutes.
+INT8_STAMP := $(VENV)/.int8-stamp
+$(INT8_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[int8]'
+	touch $(INT8_STAMP)
+
+int8: $(INT8_STAMP) fonts
+	$(BIN)/python -m training_data.quantize
 
 # Schemathesis against the running app, every operation (minutes; not in `make test`).
 fuzz-api: venv

@@ -1,6 +1,7 @@
 """`make bench`: seconds per receipt end to end (decode → decision), the OCR backend's share
 of it, peak RSS of one worker and lines found, for onnxruntime and OpenVINO side by side, in
-one run on the same generated phone photos.
+one run on the same generated phone photos; int8 too where ``make int8`` has built its
+models.
 
 Each configuration is a worker process (``bench.ocr_speed``); the workers take the receipts
 in turn, one receipt at a time and in a rotating order, so that the load of other jobs on the
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RECEIPTS = 16
+INT8_PRECISIONS = ("int8_det", "int8")
 SEED = 7
 TARGET_VS_REFERENCE = 0.25
 TARGET_PER_OCR = 1.15
@@ -63,13 +65,18 @@ class Worker:
 
 def configs() -> list[Config]:
     """The reference and the same models on OpenVINO; the shipping default settings on
-    onnxruntime and as shipped (``auto``), at one and two threads; paddleocr where it runs."""
+    onnxruntime and as shipped (``auto``), at one and two threads; at one thread with the
+    int8 models where they are built; paddleocr where it runs."""
     found = [
         Config("small det+rec (reference)", runtime_env("onnxruntime", 1, "small")),
         Config("small det+rec", runtime_env("openvino", 1, "small")),
     ]
     for threads, runtime in itertools.product((1, 2), ("onnxruntime", "auto")):
         found.append(Config("default", runtime_env(runtime, threads)))
+    if int8_missing() is None:
+        for precision in INT8_PRECISIONS:
+            env = runtime_env("openvino", 1) | {"RP_OCR_PRECISION": precision}
+            found.append(Config(f"default {precision}", env))
     if paddle_missing() is None:
         found.append(Config("paddleocr", {"RP_OCR_BACKEND": "paddleocr", "RP_OCR_THREADS": "1"}))
     return found
@@ -78,6 +85,16 @@ def configs() -> list[Config]:
 def runtime_env(runtime: str, threads: int, rec_model: str | None = None) -> dict[str, str]:
     env = {"RP_OCR_BACKEND": "rapidocr", "RP_OCR_RUNTIME": runtime, "RP_OCR_THREADS": f"{threads}"}
     return env | ({"RP_OCR_REC_MODEL": rec_model} if rec_model else {})
+
+
+def int8_missing() -> str | None:
+    """Why the int8 models cannot be read here, or None."""
+    from ocr.backends.models import INT8_MODELS, int8_file
+    from ocr.settings import get_ocr_settings
+
+    folder = get_ocr_settings().int8_model_dir
+    missing = [name for name in INT8_MODELS["int8"] if not (folder / int8_file(name)).is_file()]
+    return f"not built in {folder} (make int8)" if missing else None
 
 
 def paddle_missing() -> str | None:
@@ -128,26 +145,34 @@ def row(worker: Worker, reference: Worker) -> str:
         f"{label:<40} {worker.runtime:<11} {worker.config.env['RP_OCR_THREADS']:>3} "
         f"{median:>8.3f} {p90(worker.seconds):>7.3f} {share:>6.0%} {1 / share:>7.2f} "
         f"{worker.peak_mb:>8.0f} {worker.lines:>6} "
-        f"{median / statistics.median(reference.seconds):>7.2f}"
+        f"{ratio(worker, reference):>7.2f}"
     )
 
 
 def runtime_ratios(workers: list[Worker]) -> list[str]:
-    """OpenVINO / onnxruntime median seconds for each configuration run on both."""
+    """OpenVINO / onnxruntime median seconds for each configuration run on both, and int8 /
+    fp32 on OpenVINO for the default one."""
     by_key = {(w.config.name, w.config.env["RP_OCR_THREADS"], w.runtime): w for w in workers}
     lines = []
     for (name, threads, runtime), ov in by_key.items():
         ort = by_key.get((name, threads, "onnxruntime"))
         if runtime == "openvino" and ort:
-            ratio = statistics.median(ov.seconds) / statistics.median(ort.seconds)
-            lines.append(f"OpenVINO / onnxruntime, {name}, {threads} thread(s): {ratio:.2f}")
+            lines.append(f"OpenVINO / onnxruntime, {name}, {threads} thread(s): {ratio(ov, ort):.2f}")
+    fp32 = by_key.get(("default", "1", "openvino"))
+    for precision in INT8_PRECISIONS:
+        if fp32 and (int8 := by_key.get((f"default {precision}", "1", "openvino"))):
+            lines.append(f"{precision} / fp32 on OpenVINO, default, 1 thread: {ratio(int8, fp32):.2f}")
     return lines
+
+
+def ratio(worker: Worker, other: Worker) -> float:
+    return statistics.median(worker.seconds) / statistics.median(other.seconds)
 
 
 def verdicts(workers: list[Worker]) -> list[str]:
     reference = workers[0]
     shipping = next(w for w in workers if w.config.env.get("RP_OCR_RUNTIME") == "auto")  # 1 thread
-    vs_reference = statistics.median(shipping.seconds) / statistics.median(reference.seconds)
+    vs_reference = ratio(shipping, reference)
     per_ocr = sum(shipping.seconds) / sum(shipping.read_seconds)
     return [
         f"shipping default / reference, 1 thread: {vs_reference:.2f} (<= {TARGET_VS_REFERENCE})",
@@ -163,6 +188,8 @@ def report(workers: list[Worker]) -> None:
     )
     for worker in workers:
         print(row(worker, workers[0]))
+    if reason := int8_missing():
+        print(f"int8: {reason}")
     if reason := paddle_missing():
         print(f"paddleocr: {reason}")
     print("\n".join(["", *runtime_ratios(workers), *verdicts(workers)]))

@@ -18,6 +18,11 @@ class OcrSettings(BaseSettings):
     # loads, else onnxruntime (the reason logged); "openvino" fails start-up when it cannot
     # load. Measured with `make bench`: see ocr/backends/runtimes.py.
     runtime: Literal["auto", "openvino", "onnxruntime"] = "auto"
+    # "int8": the detector and recognisers quantized by `make int8`, "int8_det": the detector
+    # alone (OpenVINO IR in int8_model_dir, read on OpenVINO only; start-up fails when they
+    # are missing, nothing falls back). Measured: see README, OCR.
+    precision: Literal["fp32", "int8_det", "int8"] = "fp32"
+    int8_model_dir: Path = Path("var/models/int8")
     max_upload_bytes: int = Field(15 * MB, gt=0)
     # Checked from the image header before decoding: guards against decompression bombs.
     max_pixels: int = Field(40_000_000, gt=0)

@@ -2,8 +2,9 @@
 evaluated in seconds rather than by running OCR again (about 1.5 s a receipt).
 
 Entries are keyed by the image's sha256 under a folder named after the OCR settings that
-shape the rows (backend, models, detector size, preprocessing switches, …). Code is not
-part of the key: clear the folder after changing preprocessing or parsing of OCR output.
+shape the rows (backend, models, detector size, preprocessing switches, …) and, at int8
+precision, the int8 model files' content (a rebuild is a new folder). Code is not part of
+the key: clear the folder after changing preprocessing or parsing of OCR output.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from ocr.backends.models import int8_fingerprint
 from ocr.settings import OcrSettings, get_ocr_settings
 from ocr.types import Row
 from receipts.reading import Interpretation, Reader
@@ -21,7 +23,7 @@ NOT_SHAPING_FIELDS = {"threads", "max_upload_bytes", "max_pixels"}
 
 
 def settings_key(settings: OcrSettings) -> str:
-    shaping = settings.model_dump_json(exclude=NOT_SHAPING_FIELDS)
+    shaping = settings.model_dump_json(exclude=NOT_SHAPING_FIELDS) + int8_fingerprint(settings)
     return hashlib.sha256(shaping.encode()).hexdigest()[:12]
 
 

