@@ -51,19 +51,16 @@ class Limiter:
     def wait_seconds(self, limit: str, *key: str) -> int:
         """Count one attempt under ``key`` against each part of ``limit`` (each count is
         atomic in the storage): 0 if every part allowed it, else the seconds to wait."""
-        try:
-            refused = [item for item in parse_many(limit) if not self._strategy.hit(item, *key)]
-            if refused:
-                return max(self._seconds_left(item, key) for item in refused)
-        except StorageError as exc:
-            log.warning("rate-limit storage unavailable, not limiting: %s", exc)
-        return 0
+        return self._refusal(self._strategy.hit, limit, key)
 
     def seconds_blocked(self, limit: str, *key: str) -> int:
         """Without counting: 0 if one more attempt under ``key`` would be allowed, else the
         seconds to wait."""
+        return self._refusal(self._strategy.test, limit, key)
+
+    def _refusal(self, allows, limit: str, key: tuple[str, ...]) -> int:
         try:
-            refused = [item for item in parse_many(limit) if not self._strategy.test(item, *key)]
+            refused = [item for item in parse_many(limit) if not allows(item, *key)]
             if refused:
                 return max(self._seconds_left(item, key) for item in refused)
         except StorageError as exc:
