@@ -20,10 +20,15 @@ from receipts.reading import Interpretation, Reader
 # Settings that change the speed or which uploads are refused, not the rows read; every other
 # setting (and any added later) is part of the key.
 NOT_SHAPING_FIELDS = {"threads", "max_upload_bytes", "max_pixels"}
+# The int8 models are keyed by their content; at fp32 neither field says anything, and
+# leaving them out keeps the keys of caches made before int8 existed.
+INT8_FIELDS = {"precision", "int8_model_dir"}
 
 
 def settings_key(settings: OcrSettings) -> str:
-    shaping = settings.model_dump_json(exclude=NOT_SHAPING_FIELDS) + int8_fingerprint(settings)
+    unkeyed = NOT_SHAPING_FIELDS | (INT8_FIELDS if settings.precision == "fp32"
+                                    else {"int8_model_dir"})
+    shaping = settings.model_dump_json(exclude=unkeyed) + int8_fingerprint(settings)
     return hashlib.sha256(shaping.encode()).hexdigest()[:12]
 
 

@@ -1,3 +1,4 @@
+import hashlib
 from types import SimpleNamespace
 
 from ocr.settings import OcrSettings
@@ -43,6 +44,14 @@ def test_upload_limits_and_threads_do_not_change_the_key():
     assert settings_key(OcrSettings()) == settings_key(OcrSettings(threads=1))
     assert settings_key(OcrSettings()) != settings_key(OcrSettings(rec_model="small"))
     assert settings_key(OcrSettings()) != settings_key(OcrSettings(equalize_contrast=False))
+
+
+def test_fp32_keys_ignore_where_int8_models_would_be(tmp_path):
+    fp32 = OcrSettings(precision="fp32")
+    assert settings_key(fp32) == settings_key(OcrSettings(int8_model_dir=tmp_path))
+    fields = fp32.model_dump_json(exclude={"threads", "max_upload_bytes", "max_pixels",
+                                           "precision", "int8_model_dir"})
+    assert settings_key(fp32) == hashlib.sha256(fields.encode()).hexdigest()[:12]
 
 
 def test_each_precision_and_each_int8_build_has_its_own_key(tmp_path):
