@@ -31,12 +31,28 @@ def _token(env: dict, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def running_app(tmp_path_factory):
+def fake_wechat_env():
+    """The fake WeChat over HTTP, as `make run` has it: sign-in and phone binding answer
+    the codes they are sent (refusing made-up ones with 4xx) instead of WeChat being
+    unreachable (503)."""
+    from accounts.wechat.fake import create_fake_app
+    from accounts.wechat.fake.server import serve_in_thread
+    from accounts.wechat.fake.state import FakeWeChatState
+
+    state = FakeWeChatState(appid="wx-fuzz-app", secret="fuzz-secret")
+    running = serve_in_thread(create_fake_app(state))
+    yield {"RP_WECHAT_BASE_URL": running.url, "RP_WECHAT_APPID": state.appid,
+           "RP_WECHAT_SECRET": state.secret, "RP_WECHAT_FAKE": "true"}
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory, fake_wechat_env):
     from bench import services
 
     tmp = tmp_path_factory.mktemp("fuzz")
     env = {**os.environ, "RP_DATABASE_URL": f"sqlite:///{tmp / 'fuzz.db'}",
-           "RP_DATA_DIR": str(tmp / "data"), "RP_JOB_BACKEND": "inprocess"}
+           "RP_DATA_DIR": str(tmp / "data"), "RP_JOB_BACKEND": "inprocess", **fake_wechat_env}
     subprocess.run([sys.executable, "app.py", "seed-demo"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     tokens = {"shopper": _token(env, "member", "M000001"),
