@@ -2,7 +2,7 @@
 receipts the right way up by what the detector and recogniser make of the first read."""
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -32,15 +32,24 @@ MAX_PROBE_ASPECT = 10  # a dozen characters tell the orientation; wider costs ti
 SIDEWAYS_SHARE = 0.5
 
 
-def read_image(data: bytes, settings: OcrSettings | None = None) -> tuple[PreparedImage, OcrResult]:
+def read_image(
+    data: bytes, settings: OcrSettings | None = None,
+    on_decoded: Callable[[np.ndarray], None] | None = None,
+) -> tuple[PreparedImage, OcrResult]:
     """OCR an uploaded image. ``OcrResult.ms`` is the whole time from bytes to lines.
+    ``on_decoded`` sees the decoded upright image, full size, before it is prepared (what
+    else measures the photo does so without decoding it again).
 
     Raises ``ImageRejected`` for uploads that are not a usable image and
     ``OcrBackendUnavailable`` when the configured backend cannot run.
     """
     settings = settings or get_ocr_settings()
     start = time.perf_counter()
-    prepared = prepare(decode_image(data, settings), settings)
+    decoded = decode_image(data, settings)
+    if on_decoded is not None:
+        on_decoded(decoded)
+    prepared = prepare(decoded, settings)
+    del decoded  # not kept alive through OCR: the prepared image is all it reads
     backend = get_backend(settings)
     result = backend.read(prepared.image)
     read_ms = result.ms

@@ -83,9 +83,10 @@ def process(receipt_id: str, *, today: date | None = None) -> Receipt | None:
     try:
         with session_scope() as db_session:
             snapshot = in_force(db_session)
-        data = storage.get(sha256)
-        reading = reader_for(*snapshot).read(data, today=today)
-        looks = forensics.measure_image(data)
+        looks: dict = {}
+        reading = reader_for(*snapshot).read(
+            storage.get(sha256), today=today,
+            on_decoded=lambda image: looks.update(forensics.measure_pixels(image)))
     except ImageRejected as exc:
         return _finish_rejected(receipt_id, exc.code)
     metrics.OCR_SECONDS.observe(reading.seconds)

@@ -2,13 +2,14 @@
 asked which registry and templates are in force (``in_force``), never while reading."""
 
 import time as clock
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from core.privacy import mask_sensitive
@@ -110,9 +111,13 @@ class Reader:
         self.templates = templates or default_templates()
         self.today = today
 
-    def read(self, data: bytes, *, today: date | None = None) -> Reading:
+    def read(
+        self, data: bytes, *, today: date | None = None,
+        on_decoded: Callable[[np.ndarray], None] | None = None,
+    ) -> Reading:
+        """``on_decoded``: see ``ocr.pipeline.read_image``."""
         started = clock.perf_counter()
-        prepared, ocr_result = read_image(data)
+        prepared, ocr_result = read_image(data, on_decoded=on_decoded)
         found = self.interpret(group_rows(ocr_result.lines), today=today)
         return Reading(
             rows=found.rows,

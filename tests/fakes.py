@@ -7,7 +7,9 @@ import cv2
 import numpy as np
 
 from merchants.types import Extraction, FieldValue, MerchantMatch
+from ocr.image import decode_image
 from ocr.preprocess import PreparedImage
+from ocr.settings import get_ocr_settings
 from ocr.types import OcrResult
 from receipts.reading import Reading
 
@@ -44,13 +46,20 @@ def reading(merchant="m001", total="279.00", day=date(2026, 11, 20), receipt_no=
     )
 
 
+def hand_decoded(data: bytes, on_decoded) -> None:
+    """What the real reader does with ``on_decoded``: the decoded photo, once."""
+    if on_decoded is not None:
+        on_decoded(decode_image(data, get_ocr_settings()))
+
+
 class FixedReader:
     def __init__(self, reading: Reading | Exception):
         self.reading = reading
 
-    def read(self, data, *, today=None):
+    def read(self, data, *, today=None, on_decoded=None):
         if isinstance(self.reading, Exception):
             raise self.reading
+        hand_decoded(data, on_decoded)
         return self.reading
 
 

@@ -154,10 +154,10 @@ def test_api_status_stream_follows_a_receipt_until_it_is_decided(live_api, membe
     held, release = threading.Event(), threading.Event()
 
     class SlowReader(FixedReader):
-        def read(self, data, *, today=None):
+        def read(self, data, *, today=None, on_decoded=None):
             held.set()
             release.wait(timeout=30)
-            return super().read(data, today=today)
+            return super().read(data, today=today, on_decoded=on_decoded)
 
     monkeypatch.setattr(flow, "reader_for", lambda *s: SlowReader(reading()))
     auth = _auth(member)

@@ -9,7 +9,7 @@ import random
 import re
 
 import numpy as np
-from fakes import photo_bytes
+from fakes import hand_decoded, photo_bytes
 from sqlalchemy import select
 
 from core.db import session_scope
@@ -67,7 +67,8 @@ class _Fixed:
     def __init__(self, reading):
         self.reading = reading
 
-    def read(self, data, *, today=None):
+    def read(self, data, *, today=None, on_decoded=None):
+        hand_decoded(data, on_decoded)
         return self.reading
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from fakes import TODAY, photo_bytes, reading
+from fakes import TODAY, hand_decoded, photo_bytes, reading
 from sqlalchemy import select
 
 from accounts.models import AuditEntry
@@ -48,7 +48,8 @@ class ByPhoto:
     def __init__(self, readings: dict[bytes, object]):
         self.readings = readings
 
-    def read(self, data, *, today=None):
+    def read(self, data, *, today=None, on_decoded=None):
+        hand_decoded(data, on_decoded)
         return self.readings[data]
 
 
