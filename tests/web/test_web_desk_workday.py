@@ -3,6 +3,7 @@
 refused, reverse a purchase; then the ledger and the audit log must tell the same story.
 Screenshots of every page go to var/screenshots/ (or $RP_SCREENSHOT_DIR)."""
 
+import time
 from decimal import Decimal
 
 from fakes import FixedReader, reading, submit_and_process
@@ -26,6 +27,18 @@ def _queue(monkeypatch, member: int) -> list[str]:
     return ids
 
 
+def _loaded_width(image, seconds: float = 10) -> int:
+    """The photo's width once the browser has loaded it (0 if it never does): the page is
+    there before its image (the CSP forbids the eval that wait_for_function polls with)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        width = image.evaluate("img => img.complete ? img.naturalWidth : -1")
+        if width >= 0:
+            return width
+        time.sleep(0.05)
+    return 0
+
+
 def _receipts(ids: list[str]) -> list[Receipt]:
     with session_scope() as db_session:
         return [db_session.get(Receipt, receipt_id) for receipt_id in ids]
@@ -45,7 +58,7 @@ def test_web_desk_works_the_queue_enters_a_receipt_and_reverses_one(
     assert page.url.split("?")[0].endswith(f"/desk/review/{first}")
     assert page.locator("label.low-confidence[data-field=total] .conf").inner_text() == (
         "置信度 50%")
-    assert page.locator(".receipt-image img").evaluate("img => img.naturalWidth") > 0
+    assert _loaded_width(page.locator(".receipt-image img")) > 0
     screenshot("review-item")
     page.keyboard.press("a")
     page.wait_for_url(f"**/desk/review/{second}**")
