@@ -36,12 +36,7 @@ def decode_image(data: bytes, settings: OcrSettings) -> np.ndarray:
     Raises ``ImageRejected`` (codes image_empty, image_too_large, image_unsupported_type,
     image_too_many_pixels, image_corrupt).
     """
-    check_upload_size(data, settings)
-    fmt = sniff_format(data)
-    if fmt is None:
-        raise errors.image_unsupported_type()
-    pil_img = open_header(data, fmt, settings)
-    check_pixel_count(pil_img.size, settings)
+    _fmt, pil_img = open_checked(data, settings)
     return to_bgr(load_upright(pil_img))
 
 
@@ -49,15 +44,21 @@ def clean_upload(data: bytes, settings: OcrSettings) -> bytes:
     """Validate an upload as ``decode_image`` does and return the bytes to keep: the image
     without metadata (GPS, device) or anything appended (``ocr.sanitize``); raises
     ``ImageRejected`` as ``decode_image`` does, or image_polyglot."""
+    fmt, pil_img = open_checked(data, settings)
+    clean = sanitize.strip_metadata(data, fmt, sanitize.orientation_of(pil_img))
+    decode_image(clean, settings)  # what is kept must decode, whole
+    return clean
+
+
+def open_checked(data: bytes, settings: OcrSettings) -> tuple[str, Image.Image]:
+    """The upload's format and its header opened, once size, type and pixel count pass."""
     check_upload_size(data, settings)
     fmt = sniff_format(data)
     if fmt is None:
         raise errors.image_unsupported_type()
     pil_img = open_header(data, fmt, settings)
     check_pixel_count(pil_img.size, settings)
-    clean = sanitize.strip_metadata(data, fmt, sanitize.orientation_of(pil_img))
-    decode_image(clean, settings)  # what is kept must decode, whole
-    return clean
+    return fmt, pil_img
 
 
 def check_upload_size(data: bytes, settings: OcrSettings) -> None:
