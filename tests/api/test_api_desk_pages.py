@@ -6,6 +6,7 @@ import re
 import pytest
 from fakes import photo_bytes, reading, submit_and_process
 from sqlalchemy import func, select
+from staff_pages import csrf_token
 
 from accounts import service as accounts
 from accounts.models import AuditEntry, StaffAccount
@@ -30,11 +31,7 @@ def _log_in(client, username="li") -> str | None:
                            follow_redirects=False)
     assert response.status_code == 303
     dashboard = client.get("/desk/")
-    return _csrf(dashboard.text) if dashboard.status_code == 200 else None
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return csrf_token(dashboard.text) if dashboard.status_code == 200 else None
 
 
 def _receipt(receipt_id: str) -> Receipt:

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from sqlalchemy import select
+from staff_pages import open_as
 
 from accounts import service as accounts
 from accounts.models import AuditEntry
@@ -26,14 +27,6 @@ def staff(db_url):
         for username, role in (("li", "desk"), ("chen", "ops")):
             accounts.create_staff(db_session, username=username, display_name=username,
                                   role=role, password="correct-horse")
-
-
-def _log_in(client, username="chen") -> str:
-    client.post("/desk/login", data={"username": username, "password": "correct-horse"},
-                follow_redirects=False)
-    page = client.get("/ops/")
-    assert page.status_code == 200
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
 def _counter_samples(n: int) -> None:
@@ -57,7 +50,7 @@ def test_ops_pages_desk_accounts_are_turned_away(client, staff, demo_mall):
 
 
 def test_ops_pages_create_edit_and_disable_a_store(client, staff, demo_mall):
-    token = _log_in(client)
+    token = open_as(client, "chen", "/ops/")
     bad = client.post("/ops/merchants/new", data={"csrf_token": token, "id": "x y",
                                                   "name": "某店"})
     assert bad.status_code == 422 and "字段 id" in bad.text and 'value="某店"' in bad.text
@@ -82,7 +75,7 @@ def test_ops_pages_create_edit_and_disable_a_store(client, staff, demo_mall):
 
 
 def test_ops_pages_import_refuses_a_bad_row_and_writes_nothing(client, staff, db_url):
-    token = _log_in(client)
+    token = open_as(client, "chen", "/ops/")
     csv_text = "id,name,points_rate\nm1,甲店,1\nm2,乙店,lots\n"
     refused = client.post("/ops/merchants/import", data={"csrf_token": token},
                           files={"file": ("shops.csv", csv_text.encode(), "text/csv")})
@@ -99,7 +92,7 @@ def test_ops_pages_import_refuses_a_bad_row_and_writes_nothing(client, staff, db
 
 def test_ops_pages_tuning_actions_and_their_refusals(client, staff, demo_mall):
     _counter_samples(4)
-    token = _log_in(client)
+    token = open_as(client, "chen", "/ops/")
     url = f"/ops/merchants/{STORE}"
     page = client.get(f"{url}/tuning")
     assert page.status_code == 200 and 'id="sample-count">4<' in page.text
@@ -132,7 +125,7 @@ def test_ops_pages_sample_labels_are_checked_and_saved(client, staff, demo_mall)
                                 labels={}, read={"total": "99.00"},
                                 ocr_rows=[{"text": "会员折后价 99.00", "score": 0.9}],
                                 source=SampleSource.OPS_UPLOAD, actor="staff:chen").id
-    token = _log_in(client)
+    token = open_as(client, "chen", "/ops/")
     url = f"/ops/merchants/{STORE}/samples/{sample_id}"
     shown = client.get(url)
     assert "会员折后价 99.00" in shown.text and 'value="99.00"' in shown.text
@@ -157,7 +150,7 @@ def test_ops_pages_deleting_samples_drops_a_photo_only_when_nothing_else_shows_i
         ids = [samples.add(db_session, merchant_id=STORE, image_sha256="a" * 64,
                            labels={"total": "1.00"}, source=SampleSource.OPS_UPLOAD,
                            actor="staff:chen").id for _ in range(2)]
-    token = _log_in(client)
+    token = open_as(client, "chen", "/ops/")
     done = client.post(f"/ops/merchants/{STORE}/samples/{ids[0]}/delete",
                        data={"csrf_token": token})
     assert done.status_code == 200 and "样本已删除" in done.text

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from fakes import photo_bytes, reading
+from staff_pages import csrf_token
 
 from accounts import service as accounts
 from core.db import session_scope
@@ -22,10 +23,6 @@ def staff(db_url):
 def _log_in(client, username="li", password="correct-horse", next_path="/desk/"):
     return client.post("/desk/login", data={"username": username, "password": password,
                                             "next": next_path}, follow_redirects=False)
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def test_pages_need_a_login_and_come_back_after_it(client, staff):
@@ -81,7 +78,7 @@ def test_pages_ops_accounts_cannot_open_desk_pages(client, staff):
 def test_pages_logout_needs_the_csrf_token_and_ends_the_session(client, staff):
     _log_in(client)
     stolen = client.cookies.get("rp_staff")
-    token = _csrf(client.get("/desk/").text)
+    token = csrf_token(client.get("/desk/").text)
     assert client.post("/desk/logout", data={"csrf_token": "forged"}).status_code == 403
     assert client.get("/desk/").status_code == 200
     out = client.post("/desk/logout", data={"csrf_token": token}, follow_redirects=False)

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from sqlalchemy import select
+from staff_pages import open_as
 from wechatpay_setup import UNIQLO_MCHID
 
 from accounts import service as accounts
@@ -24,13 +25,6 @@ def staff(db_url):
         points_service.get_or_create_by_code(db_session=db_session, code="M500").openid = "oM500"
 
 
-def _log_in(client, username: str) -> str:
-    client.post("/desk/login", data={"username": username, "password": "correct-horse"})
-    page = client.get("/ops/payments")
-    assert page.status_code == 200
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
 def test_desk_accounts_are_turned_away(client, staff):
     client.post("/desk/login", data={"username": "li", "password": "correct-horse"})
     assert client.get("/ops/payments").status_code == 403
@@ -39,7 +33,7 @@ def test_desk_accounts_are_turned_away(client, staff):
 def test_an_unknown_store_is_listed_and_matched_again(client, staff, notify, fake):
     notify(fake.payment(mchid="1988888888", openid="oM500", amount_fen=6600,
                         shop_number="L7-707", transaction_id="T-ops-1"))
-    token = _log_in(client, "chen")
+    token = open_as(client, "chen", "/ops/payments")
     page = client.get("/ops/payments").text
     row = re.search(r'<tr data-transaction="T-ops-1">.*?</tr>', page, re.S).group(0)
     assert "1988888888" in row and "L7-707" in row and "¥66.00" in row
@@ -70,7 +64,7 @@ def test_a_refused_sync_is_shown_and_sent_again(client, staff, notify, fake, syn
                         transaction_id="T-ops-2"))
     fake.fail_next(1, status=400)
     assert outbox.send_due(client=sync_client).failed == 1
-    token = _log_in(client, "chen")
+    token = open_as(client, "chen", "/ops/payments")
     page = client.get("/ops/payments").text
     assert re.search(r'data-sync="\d+" data-status="failed"', page) and "HTTP 400" in page
     with session_scope() as db_session:
